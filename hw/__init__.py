@@ -1,1 +1,5 @@
 # SPDX-License-Identifier: BSD-2-Clause
+"""The RTL: the neuron-array Component (``core``), its payload layouts, and Verilog export.
+
+Imports ``lifgen.params`` only; never the golden model.
+"""

@@ -18,12 +18,21 @@ from dataclasses import asdict, dataclass, fields
 
 from .errors import ParameterError
 
-__all__ = ["LIFParams", "FixedParams", "RESET_MODES", "WIDTH_MIN", "WIDTH_MAX", "GAIN_BITS_MAX"]
+__all__ = ["LIFParams", "FixedParams", "CoreTiming", "RESET_MODES", "WIDTH_MIN", "WIDTH_MAX", "GAIN_BITS_MAX",
+           "STEP_BITS", "index_bits"]
 
 RESET_MODES = ("value", "subtract")
 WIDTH_MIN = 4
 WIDTH_MAX = 32
 GAIN_BITS_MAX = 28      # keeps x * G inside int64 for every legal width (|x| < 2**(W+1), G <= 2**S)
+
+
+STEP_BITS = 16          # width of the time-step number carried by every spike event (wraps modulo 2**16)
+
+
+def index_bits(neurons):
+    """Width A of a neuron index on the core's ports: ``max(1, ceil(log2 N))``."""
+    return max(1, (neurons - 1).bit_length())
 
 
 def _round_half_up(x):
@@ -164,3 +173,48 @@ class LIFParams:
 
     def as_dict(self):
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class CoreTiming:
+    """Cycle timing of the RTL neuron array: the one definition that ``lifgen.hw.core`` is built to and
+    that ``lifgen.golden.timing`` predicts with. Cycles are clock periods, one neuron enters per cycle.
+
+    The pipeline (README, "The pipeline") is: issue (read address) -> read (synchronous RAM) ->
+    ``mul_stages`` multiply registers -> commit (write-back and spike push).
+
+    - ``clear_cycles``: after reset is released the core clears one neuron per cycle; ``busy`` is high
+      meanwhile and a step can first be accepted ``clear_cycles`` cycles after release.
+    - ``latency`` (L): a step accepted in cycle ``a`` commits neuron ``n`` in cycle ``a + L + n`` and
+      ``busy`` falls in cycle ``a + N + L``: with ``step`` held high a step takes ``N + L`` cycles.
+    - ``fifo_latency``: an event pushed in cycle ``c`` is offered on ``spikes`` from cycle ``c + 2``
+      (``amaranth.lib.fifo.SyncFIFOBuffered``; the same holds for ``trace``).
+    """
+    neurons: int
+    mul_stages: int = 1
+
+    MUL_STAGES_MAX = 3
+    FIFO_LATENCY = 2
+
+    def __post_init__(self):
+        if isinstance(self.neurons, bool) or not isinstance(self.neurons, int) or self.neurons < 1:
+            raise ParameterError(f"neurons must be a positive integer, not {self.neurons!r}")
+        if not 0 <= self.mul_stages <= self.MUL_STAGES_MAX:
+            raise ParameterError(f"mul_stages must be in 0..{self.MUL_STAGES_MAX}, not {self.mul_stages!r}")
+
+    @property
+    def latency(self):
+        """L: issue (1) + RAM read (1) + multiply registers."""
+        return 2 + self.mul_stages
+
+    @property
+    def clear_cycles(self):
+        return self.neurons
+
+    @property
+    def step_cycles(self):
+        return self.neurons + self.latency
+
+    @property
+    def fifo_latency(self):
+        return self.FIFO_LATENCY
