@@ -242,11 +242,15 @@ class LIFArray(wiring.Component):
 
 
 def _fifo_source(m, fifo, layout):
-    """A stream interface that reads ``fifo`` (payload reinterpreted with ``layout``)."""
+    """A stream interface that reads ``fifo`` (payload reinterpreted with ``layout``).
+
+    The payload is forced to 0 while ``valid`` is low: the FIFO's RAM read register has no initial
+    value in Verilog, and the port contract promises no X on any output after reset.
+    """
     src = stream.Signature(layout).create()
     m.d.comb += [
         src.valid.eq(fifo.r_rdy),
-        src.payload.eq(fifo.r_data),
+        src.payload.eq(Mux(fifo.r_rdy, fifo.r_data, 0)),
         fifo.r_en.eq(src.ready),
     ]
     return src

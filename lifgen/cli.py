@@ -98,7 +98,7 @@ def load_current(args, params):
     return current, neurons, steps
 
 
-def run_model(model, params, current, neurons, steps, trace, sim=None, waves=None):
+def run_model(model, params, current, neurons, steps, trace, sim="icarus", waves=None):
     """Run one model and return (spikes [K,2], v_final_mv [N], v_trace_mv [T,N] or None)."""
     if model == "fixed":
         from .golden import fixed
@@ -110,14 +110,46 @@ def run_model(model, params, current, neurons, steps, trace, sim=None, waves=Non
         from .golden import floating
         res = floating.simulate(params, current, steps, neurons, trace=trace)
         return res.spikes, res.v_final, res.v_trace
+    if model == "rtl":
+        res = _run_rtl(params, current, neurons, steps, sim, waves)
+        to_mv = params.fixed.to_mv
+        return res.spikes, to_mv(res.v_trace[-1]), to_mv(res.v_trace) if trace else None
     raise InputError(f"unknown model {model!r}")
+
+
+def _progress(message):
+    sys.stderr.write(f"lifgen: {message}\n")
+    sys.stderr.flush()
+
+
+def _run_rtl(params, current, neurons, steps, sim, waves, **options):
+    """The generated Verilog in a simulator (always with the trace stream, for the voltages)."""
+    import time
+    from .golden.fixed import currents_to_q
+    from .sim.harness import RTLConfig, run_rtl
+    cfg = RTLConfig(params, neurons, trace=True, sim=sim)
+    cycles = steps * (neurons + cfg_latency(cfg)) + neurons
+    _progress(f"simulating the RTL with {sim}: {neurons} neurons x {steps} steps (~{cycles} cycles)"
+              + (f", waves to {waves}" if waves else ""))
+    t0 = time.perf_counter()
+    res = run_rtl(cfg, currents_to_q(params.fixed, current), steps, waves=waves, **options)
+    _progress(f"done: {res.cycles} cycles, {res.wall_s:.1f} s simulation, "
+              f"{time.perf_counter() - t0:.1f} s in all (build in {res.build_dir})")
+    return res
+
+
+def cfg_latency(cfg):
+    from .params import CoreTiming
+    return CoreTiming(cfg.neurons, cfg.mul_stages).latency
 
 
 def cmd_simulate(args):
     params = params_from_args(args)
+    if args.waves and args.model != "rtl":
+        raise InputError("--waves needs --model rtl")
     current, neurons, steps = load_current(args, params)
     spikes, v_final, v_trace = run_model(args.model, params, current, neurons, steps,
-                                         trace=bool(args.plot))
+                                         trace=bool(args.plot), sim=args.sim, waves=args.waves)
     from .golden.stats import mean_rate_hz
     rates = mean_rate_hz(spikes, neurons, steps, params.dt_ms)
     if args.plot:
@@ -186,6 +218,49 @@ def cmd_fi_curve(args):
             print(f"plot written to {args.plot}")
 
 
+def cmd_verilog(args):
+    import re
+    params = params_from_args(args)
+    if args.neurons < 1:
+        raise InputError(f"--neurons must be >= 1, not {args.neurons}")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", args.name):
+        raise InputError(f"--name must be a Verilog identifier, not {args.name!r}")
+    from .hw.export import verilog_text
+    try:
+        text = verilog_text(params, args.neurons, name=args.name, trace=args.trace, mul_stages=args.mul_stages,
+                            spike_fifo_depth=args.spike_fifo_depth, trace_fifo_depth=args.trace_fifo_depth)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    directory = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(directory):
+        raise InputError(f"output directory {directory!r} does not exist")
+    with open(args.output, "w") as f:
+        f.write(text)
+    print(f"wrote {args.output}: module {args.name}, {args.neurons} neurons, "
+          f"{text.count(chr(10))} lines")
+
+
+def cmd_verify(args):
+    params = params_from_args(args)
+    if not 0 <= args.stall <= 255:
+        raise InputError(f"--stall must be in 0..255, not {args.stall}")
+    current, neurons, steps = load_current(args, params)
+    from .golden import fixed
+    from .golden.fixed import currents_to_q
+    from .sim.scoreboard import compare, format_report
+    u = currents_to_q(params.fixed, current)
+    ref = fixed.run(params.fixed, u, steps, neurons, trace=True)
+    rtl = _run_rtl(params, current, neurons, steps, args.sim, args.waves,
+                   spikes_stall=args.stall, trace_stall=args.stall)
+    report = compare(ref, rtl, params)
+    if args.json:
+        json.dump(report, sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        print(format_report(report, params, args.sim))
+    return 0 if report["match"] else 1
+
+
 def cmd_demo(args):
     from .demo import run_demo
     run_demo(args.out, neurons=args.neurons, steps=args.steps)
@@ -195,18 +270,41 @@ def build_parser():
     parser = _Parser(prog="lifgen", description="LIF neuron array generator, golden model and verification.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    def add_run_options(p):
+        p.add_argument("--neurons", type=int, default=None, help="number of neurons (default 1, or the file's)")
+        p.add_argument("--steps", type=int, default=None, help="time steps (default 1000, or the file's)")
+        src = p.add_mutually_exclusive_group()
+        src.add_argument("--current-mv", type=float, default=16.0, metavar="X",
+                         help="constant input R*I in mV for every neuron (default 16)")
+        src.add_argument("--current-file", metavar="F.npy", help=".npy of shape [N] or [T, N], in mV")
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+        p.add_argument("--sim", choices=("icarus", "verilator"), default="icarus",
+                       help="simulator for the RTL (default icarus)")
+        p.add_argument("--waves", metavar="OUT.vcd|OUT.fst", help="write the RTL waveform (for GTKWave)")
+        add_param_options(p)
+
     p = sub.add_parser("simulate", help="run a model and report spikes, rates and final voltages")
-    p.add_argument("--model", choices=("fixed", "float"), default="fixed")
-    p.add_argument("--neurons", type=int, default=None, help="number of neurons (default 1, or the file's)")
-    p.add_argument("--steps", type=int, default=None, help="time steps (default 1000, or the file's)")
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--current-mv", type=float, default=16.0, metavar="X",
-                     help="constant input R*I in mV for every neuron (default 16)")
-    src.add_argument("--current-file", metavar="F.npy", help=".npy of shape [N] or [T, N], in mV")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--model", choices=("fixed", "float", "rtl"), default="fixed")
     p.add_argument("--plot", metavar="OUT.png", help="write membrane traces and a raster")
-    add_param_options(p)
+    add_run_options(p)
     p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("verify", help="run the golden model and the RTL and compare every event")
+    p.add_argument("--stall", type=int, default=0, metavar="0..255",
+                   help="random backpressure on spikes and trace: not ready with probability stall/256")
+    add_run_options(p)
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("verilog", help="write the neuron array as a Verilog file")
+    p.add_argument("--neurons", type=int, required=True)
+    p.add_argument("--trace", action="store_true", help="add the trace stream (v after every update)")
+    p.add_argument("--name", default="lif_array", help="Verilog module name (default lif_array)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.v")
+    p.add_argument("--mul-stages", type=int, default=1, help="multiply registers, 0..3 (latency L = 2 + this)")
+    p.add_argument("--spike-fifo-depth", type=int, default=256)
+    p.add_argument("--trace-fifo-depth", type=int, default=16)
+    add_param_options(p)
+    p.set_defaults(func=cmd_verilog)
 
     p = sub.add_parser("fi-curve", help="firing rate against input: analytic, float and fixed")
     p.add_argument("--from-mv", type=float, default=0.0)
@@ -230,13 +328,12 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        args.func(args)
+        return args.func(args) or 0
     except LifgenError as exc:
         sys.stderr.write(f"lifgen: error: {exc}\n")
         return 2
     except BrokenPipeError:
         return 0
-    return 0
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@ Loaded by the simulator (``lifgen.sim.harness`` passes it as the runner's ``test
 stimulus is a JSON file named by the ``LIFGEN_STIMULUS`` environment variable::
 
     {"index_bits": A, "width": W, "seed": s, "cur_gap": p, "spikes_stall": k, "trace_stall": k,
-     "timeout_cycles": C, "prestep": k0, "segments": [{"writes": [[n, u], ...], "steps": k}, ...]}
+     "timeout_cycles": C, "prestep": k0, "check_x_cycles": X, "segments": [{"writes": [[n, u], ...], "steps": k}, ...]}
 
-``prestep`` steps are requested while reset is still asserted, so the first of them is accepted in
+``check_x_cycles``: for this many cycles after reset release every output of the array is checked
+for X/Z (Python wakes every cycle only then). ``prestep`` steps are requested while reset is still asserted, so the first of them is accepted in
 the very cycle the post-reset clear ends (they run with u = 0): this pins the clear's duration.
 
 For each segment the driver writes the inputs through the ``cur`` stream (with probability
@@ -35,6 +36,32 @@ async def _wait_idle(dut, timeout_cycles):
     await with_timeout(wait(), timeout_cycles * CLOCK_NS, "ns")
 
 
+def _outputs(dut):
+    """Every output port of the array under test (inside the wrapper)."""
+    core = dut.dut
+    names = ["busy", "cur__ready", "spikes__valid", "spikes__payload"]
+    if stim_has_trace(dut):
+        names += ["trace__valid", "trace__payload"]
+    return [(name, getattr(core, name)) for name in names]
+
+
+def stim_has_trace(dut):
+    try:
+        dut.dut.trace__valid
+    except AttributeError:
+        return False
+    return True
+
+
+async def _check_no_x(dut, cycles):
+    """Assert that no output of the array is X or Z in the first ``cycles`` cycles after reset."""
+    outputs = _outputs(dut)
+    for k in range(cycles):
+        for name, handle in outputs:
+            assert handle.value.is_resolvable, f"{name} = {handle.value} in cycle {k} after reset"
+        await FallingEdge(dut.clk)
+
+
 @cocotb.test()
 async def run_stimulus(dut):
     with open(os.environ["LIFGEN_STIMULUS"]) as f:
@@ -56,6 +83,7 @@ async def run_stimulus(dut):
     await ClockCycles(dut.clk, 3)
     await FallingEdge(dut.clk)
     dut.rst.value = 0
+    await _check_no_x(dut, stim["check_x_cycles"])
     await _wait_idle(dut, timeout)          # post-reset clear (and the prestep steps)
 
     for seg in stim["segments"]:

@@ -188,7 +188,8 @@ def run_rtl(cfg: RTLConfig, u, steps, *, spikes_stall=0, trace_stall=0, cur_gap=
                   * 4 + 10 * cfg.neurons + 10000)
     stim = {"index_bits": index_bits(cfg.neurons), "width": c.W, "seed": int(seed), "cur_gap": float(cur_gap),
             "spikes_stall": int(spikes_stall), "trace_stall": int(trace_stall), "timeout_cycles": timeout,
-            "prestep": int(prestep), "segments": segments}
+            "prestep": int(prestep), "segments": segments,
+            "check_x_cycles": min(cfg.neurons, 64) + 16}
     stim_path = build_dir / "stimulus.json"
     stim_path.write_text(json.dumps(stim))
     if log.exists():
