@@ -77,12 +77,16 @@ class LIFArray(wiring.Component):
 
     def __init__(self, constants: FixedParams, neurons: int, *, trace=False, mul_stages=1,
                  spike_fifo_depth=256, trace_fifo_depth=16):
-        if not isinstance(constants, FixedParams):
-            raise TypeError(f"constants must be a FixedParams, not {constants!r}")
-        self.timing = CoreTiming(neurons, mul_stages)       # validates neurons and mul_stages
-        for name, depth in (("spike_fifo_depth", spike_fifo_depth), ("trace_fifo_depth", trace_fifo_depth)):
-            if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
-                raise ValueError(f"{name} must be an integer >= 2, not {depth!r}")
+        try:
+            if not isinstance(constants, FixedParams):
+                raise TypeError(f"constants must be a FixedParams, not {constants!r}")
+            self.timing = CoreTiming(neurons, mul_stages)       # validates neurons and mul_stages
+            for name, depth in (("spike_fifo_depth", spike_fifo_depth), ("trace_fifo_depth", trace_fifo_depth)):
+                if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
+                    raise ValueError(f"{name} must be an integer >= 2, not {depth!r}")
+        except (TypeError, ValueError):
+            self._MustUse__silence = True       # a rejected component is not an unused one
+            raise
         self.constants = constants
         self.neurons = neurons
         self.has_trace = bool(trace)

@@ -126,8 +126,9 @@ def _run_rtl(params, current, neurons, steps, sim, waves, **options):
     """The generated Verilog in a simulator (always with the trace stream, for the voltages)."""
     import time
     from .golden.fixed import currents_to_q
-    from .sim.harness import RTLConfig, run_rtl
+    from .sim.harness import RTLConfig, check_waves, run_rtl
     cfg = RTLConfig(params, neurons, trace=True, sim=sim)
+    waves = check_waves(waves, sim)
     cycles = steps * (neurons + cfg_latency(cfg)) + neurons
     _progress(f"simulating the RTL with {sim}: {neurons} neurons x {steps} steps (~{cycles} cycles)"
               + (f", waves to {waves}" if waves else ""))

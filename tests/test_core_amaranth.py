@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""Fast unit checks of the LIFArray component in Amaranth's own simulator (no Verilog involved)."""
+
+import numpy as np
+import pytest
+from amaranth.sim import Simulator
+
+from lifgen.golden import fixed
+from lifgen.hw.core import LIFArray
+from lifgen.params import CoreTiming, LIFParams
+
+
+def simulate(params, u, steps, neurons, *, spikes_ready=lambda cycle: True, trace=True, **options):
+    """Drive the component: write each step's inputs through ``cur``, start the step, collect events.
+
+    Returns (spikes [(step, neuron)], trace values [T, N], accept cycles, step-0 ready cycle).
+    """
+    dut = LIFArray(params.fixed, neurons, trace=trace, **options)
+    spikes, trace_values, accepts = [], [], []
+    cycle = [0]
+
+    async def driver(ctx):
+        prev = np.zeros(neurons, dtype=np.int64)
+        for t in range(steps):
+            while ctx.get(dut.busy):
+                await ctx.tick()
+            for n in np.flatnonzero(u[t] != prev):
+                ctx.set(dut.cur.payload, {"neuron": int(n), "u": int(u[t, n])})
+                ctx.set(dut.cur.valid, 1)
+                await ctx.tick()
+            ctx.set(dut.cur.valid, 0)
+            prev = u[t]
+            ctx.set(dut.step, 1)
+            await ctx.tick()
+            ctx.set(dut.step, 0)
+        for _ in range(4 * (neurons + 10)):
+            await ctx.tick()
+
+    async def consumer(ctx):
+        while True:
+            ready = bool(spikes_ready(cycle[0]))
+            ctx.set(dut.spikes.ready, ready)
+            if trace:
+                ctx.set(dut.trace.ready, 1)
+            await ctx.delay(0)
+            _, _, s_valid, s_payload, step, busy, *tr = await ctx.tick().sample(
+                dut.spikes.valid, dut.spikes.payload, dut.step, dut.busy,
+                *((dut.trace.valid, dut.trace.payload) if trace else ()))
+            if s_valid and ready:
+                spikes.append((s_payload.step, s_payload.neuron))
+            if step and not busy:
+                accepts.append(cycle[0])
+            if trace and tr[0]:
+                trace_values.append((tr[1].neuron, tr[1].v))
+            cycle[0] += 1
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(driver)
+    sim.add_testbench(consumer, background=True)
+    sim.run()
+    tv = np.array([v for _, v in trace_values]).reshape(steps, neurons) if trace else None
+    return spikes, tv, accepts
+
+
+@pytest.mark.parametrize("neurons, reset, t_ref_ms", [(1, "value", 0.0), (3, "subtract", 0.3), (8, "value", 0.2)])
+def test_matches_golden(neurons, reset, t_ref_ms):
+    params = LIFParams(tau_ms=2.0, dt_ms=0.5, reset=reset, v_reset_mv=-68.0, t_ref_ms=t_ref_ms)
+    c = params.fixed
+    steps = 40
+    rng = np.random.default_rng(neurons)
+    u = rng.integers(c.vmin, c.vmax + 1, size=(steps, neurons))
+    u[:, 0] = c.q(60.0)
+    spikes, tv, _ = simulate(params, u, steps, neurons)
+    ref = fixed.run(c, u, steps, trace=True)
+    assert spikes == [tuple(x) for x in ref.spikes.tolist()]
+    np.testing.assert_array_equal(tv, ref.v_trace)
+    assert len(spikes) > 5
+
+
+def test_stalled_spike_stream_loses_nothing():
+    params = LIFParams(tau_ms=2.0, dt_ms=0.5)
+    c = params.fixed
+    neurons, steps = 6, 30
+    u = np.full((steps, neurons), c.q(100.0))
+    # consumer ready only one cycle in five; FIFO of 2 entries: the pipeline must stall
+    spikes, tv, _ = simulate(params, u, steps, neurons, spikes_ready=lambda k: k % 5 == 0,
+                             spike_fifo_depth=2)
+    ref = fixed.run(c, u, steps, trace=True)
+    assert spikes == [tuple(x) for x in ref.spikes.tolist()]
+    np.testing.assert_array_equal(tv, ref.v_trace)
+
+
+def test_first_step_waits_for_the_clear():
+    params = LIFParams()
+    neurons = 5
+    u = np.full((2, neurons), params.fixed.q(10.0))
+    _, _, accepts = simulate(params, u, 2, neurons, trace=False)
+    tm = CoreTiming(neurons)
+    assert accepts[0] >= tm.clear_cycles
+    assert accepts[1] - accepts[0] >= tm.step_cycles
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(neurons=0), "neurons"),
+    (dict(neurons=4, mul_stages=4), "mul_stages"),
+    (dict(neurons=4, spike_fifo_depth=1), "spike_fifo_depth"),
+])
+def test_constructor_rejects_bad_arguments(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        LIFArray(LIFParams().fixed, **kwargs)
+    with pytest.raises(TypeError, match="FixedParams"):
+        LIFArray(LIFParams(), 4)
