@@ -264,7 +264,9 @@ def cmd_verify(args):
 
 def cmd_demo(args):
     from .demo import run_demo
-    run_demo(args.out, neurons=args.neurons, steps=args.steps)
+    if args.neurons < 1 or args.steps < 1:
+        raise InputError(f"--neurons and --steps must be >= 1, not {args.neurons} and {args.steps}")
+    run_demo(args.out, neurons=args.neurons, steps=args.steps, rtl=not args.no_rtl)
 
 
 def build_parser():
@@ -321,6 +323,7 @@ def build_parser():
     p.add_argument("--out", default="out")
     p.add_argument("--neurons", type=int, default=64)
     p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--no-rtl", action="store_true", help="golden models only (no Verilog, no simulator)")
     p.set_defaults(func=cmd_demo)
     return parser
 

