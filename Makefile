@@ -30,6 +30,7 @@ test: setup
 
 bench: setup
 	$(PY) scripts/bench_golden.py
+	$(PY) scripts/bench_sim.py
 
 clean:
 	rm -rf out build .pytest_cache

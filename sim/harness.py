@@ -192,7 +192,8 @@ def run_rtl(cfg: RTLConfig, u, steps, *, spikes_stall=0, trace_stall=0, cur_gap=
 
     ``spikes_stall``/``trace_stall`` (0..255): the consumer is not ready with probability stall/256
     in each cycle. ``cur_gap`` (0..1): probability of an idle cycle before each input write.
-    ``waves``: a path ending in .vcd or .fst to write the waveform to.
+    ``waves``: a path ending in .vcd or .fst to write the waveform to. Without it, the environment
+    variable ``LIFGEN_WAVES`` (a directory) makes every run write a numbered .vcd there.
     """
     from lifgen.golden.fixed import input_schedule
     if steps < 1 or prestep < 0:
@@ -201,6 +202,11 @@ def run_rtl(cfg: RTLConfig, u, steps, *, spikes_stall=0, trace_stall=0, cur_gap=
     u, _ = input_schedule(u, steps, cfg.neurons)
     if u.size and (u.min() < c.vmin or u.max() > c.vmax):
         raise InputError(f"integer input outside [{c.vmin}, {c.vmax}]")
+    if waves is None and os.environ.get("LIFGEN_WAVES"):
+        # waves for every run, e.g. of one test: LIFGEN_WAVES=out/waves make test PYTEST_ARGS=...
+        directory = pathlib.Path(os.environ["LIFGEN_WAVES"]).absolute()
+        directory.mkdir(parents=True, exist_ok=True)
+        waves = directory / f"{cfg.sim}-{cfg.key()}-{len(list(directory.glob('*.vcd')))}.vcd"
     waves = check_waves(waves, cfg.sim)
     runner, build_dir, log = _build(cfg, waves)
 
