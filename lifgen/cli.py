@@ -127,9 +127,10 @@ def _run_rtl(params, current, neurons, steps, sim, waves, **options):
     import time
     from .golden.fixed import currents_to_q
     from .sim.harness import RTLConfig, check_waves, run_rtl
+    from .params import CoreTiming
     cfg = RTLConfig(params, neurons, trace=True, sim=sim)
     waves = check_waves(waves, sim)
-    cycles = steps * (neurons + cfg_latency(cfg)) + neurons
+    cycles = steps * CoreTiming(neurons, cfg.mul_stages).step_cycles + neurons
     _progress(f"simulating the RTL with {sim}: {neurons} neurons x {steps} steps (~{cycles} cycles)"
               + (f", waves to {waves}" if waves else ""))
     t0 = time.perf_counter()
@@ -138,10 +139,6 @@ def _run_rtl(params, current, neurons, steps, sim, waves, **options):
               f"{time.perf_counter() - t0:.1f} s in all (build in {res.build_dir})")
     return res
 
-
-def cfg_latency(cfg):
-    from .params import CoreTiming
-    return CoreTiming(cfg.neurons, cfg.mul_stages).latency
 
 
 def cmd_simulate(args):

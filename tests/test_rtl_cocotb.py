@@ -148,3 +148,14 @@ def test_top_rail_saturation(reset):
     ref = golden_for(params, u, 30)
     assert_match(ref, rtl)
     assert ref.spikes[0].tolist() == [1, 0]            # only reachable through the clamp (see golden tests)
+
+
+def test_step_number_wraps_modulo_2_16():
+    """The step field is 16 bits: past 65,535 it wraps to 0 (the harness unwraps it in arrival order)."""
+    params = LIFParams(tau_ms=2.0, dt_ms=0.5)
+    u = np.array([params.fixed.q(80.0)])
+    steps = 66_000
+    rtl = run_rtl(RTLConfig(params, 1, sim="verilator"), u, steps)
+    ref = fixed.run(params.fixed, u, steps)
+    np.testing.assert_array_equal(rtl.spikes, ref.spikes)
+    assert ref.spikes[-1, 0] > 65_536
