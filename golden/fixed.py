@@ -83,11 +83,13 @@ def input_schedule(u, steps, neurons):
     raise InputError(f"input must have shape [N] or [T, N], not {u.shape}")
 
 
-def run(fixed: FixedParams, u, steps: int, neurons: int | None = None, trace: bool = False) -> FixedResult:
+def run(fixed: FixedParams, u, steps: int, neurons: int | None = None, trace: bool = False,
+        progress=None) -> FixedResult:
     """Run the integer model from the reset state (v = VREST, r = 0) for ``steps`` steps.
 
     ``u`` is the integer input in Q format: a scalar, [N] held constant, or [T, N] per step.
     Values must lie in the Q range (``currents_to_q`` checks this for mV input).
+    ``progress(done, steps)``, if given, is called about every 5 % of the run.
     """
     if neurons is None:
         shape = np.shape(u)
@@ -112,7 +114,10 @@ def run(fixed: FixedParams, u, steps: int, neurons: int | None = None, trace: bo
     v_trace = np.empty((steps, neurons), dtype=np.int64) if trace else None
     spike_steps, spike_neurons = [], []
 
+    every = max(1, steps // 20)
     for t in range(steps):
+        if progress is not None and t and t % every == 0:
+            progress(t, steps)
         ut = u[t] if per_step else u
         # x = VREST - v + u ; dv = (x*G + half) >> S ; v1 = clamp(v + dv)   -- all in place
         np.subtract(VREST, v, out=x)
@@ -154,7 +159,7 @@ def run(fixed: FixedParams, u, steps: int, neurons: int | None = None, trace: bo
 
 
 def simulate(params: LIFParams, current_mv, steps: int, neurons: int | None = None,
-             trace: bool = False) -> FixedResult:
+             trace: bool = False, progress=None) -> FixedResult:
     """Quantise ``current_mv`` (R*I in mV: scalar, [N] or [T, N]) and run the integer model."""
     fixed = params.fixed
-    return run(fixed, currents_to_q(fixed, current_mv), steps, neurons, trace)
+    return run(fixed, currents_to_q(fixed, current_mv), steps, neurons, trace, progress)

@@ -35,8 +35,9 @@ class FloatResult:
 
 
 def simulate(params: LIFParams, current_mv, steps: int, neurons: int | None = None,
-             trace: bool = False) -> FloatResult:
-    """Run from v = v_rest with input ``current_mv`` (scalar, [N] or [T, N], in mV)."""
+             trace: bool = False, progress=None) -> FloatResult:
+    """Run from v = v_rest with input ``current_mv`` (scalar, [N] or [T, N], in mV).
+    ``progress(done, steps)``, if given, is called about every 5 % of the run."""
     u = np.asarray(current_mv, dtype=np.float64)
     if neurons is None:
         neurons = int(u.shape[-1]) if u.ndim else 1
@@ -56,7 +57,10 @@ def simulate(params: LIFParams, current_mv, steps: int, neurons: int | None = No
     r = np.zeros(neurons, dtype=np.int64)
     v_trace = np.empty((steps, neurons)) if trace else None
     out_t, out_n = [], []
+    every = max(1, steps // 20)
     for t in range(steps):
+        if progress is not None and t and t % every == 0:
+            progress(t, steps)
         ut = u[t] if per_step else u
         target = params.v_rest_mv + ut
         v1 = target + (v - target) * a

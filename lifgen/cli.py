@@ -98,17 +98,29 @@ def load_current(args, params):
     return current, neurons, steps
 
 
+# Golden runs of at least this many neuron-updates report their progress on stderr.
+PROGRESS_UPDATES = 50_000_000
+
+
+def _step_progress(neurons, steps):
+    if neurons * steps < PROGRESS_UPDATES:
+        return None
+    return lambda done, total: _progress(f"step {done}/{total} ({100 * done // total} %)")
+
+
 def run_model(model, params, current, neurons, steps, trace, sim="icarus", waves=None):
     """Run one model and return (spikes [K,2], v_final_mv [N], v_trace_mv [T,N] or None)."""
     if model == "fixed":
         from .golden import fixed
-        res = fixed.simulate(params, current, steps, neurons, trace=trace)
+        res = fixed.simulate(params, current, steps, neurons, trace=trace,
+                             progress=_step_progress(neurons, steps))
         to_mv = params.fixed.to_mv
         return (res.spikes, to_mv(res.v_final),
                 to_mv(res.v_trace) if trace else None)
     if model == "float":
         from .golden import floating
-        res = floating.simulate(params, current, steps, neurons, trace=trace)
+        res = floating.simulate(params, current, steps, neurons, trace=trace,
+                                progress=_step_progress(neurons, steps))
         return res.spikes, res.v_final, res.v_trace
     if model == "rtl":
         res = _run_rtl(params, current, neurons, steps, sim, waves)

@@ -126,3 +126,11 @@ def test_bad_input_is_one_line_and_exit_2(bad_files, args, words):
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, res.stderr
     assert words in lines[0] and lines[0].startswith("lifgen")
+
+
+def test_long_golden_runs_report_progress_on_stderr():
+    res = run_cli("simulate", "--neurons", "50000", "--steps", "1000", "--current-mv", "20", "--json")
+    assert res.returncode == 0, res.stderr
+    progress = [line for line in res.stderr.splitlines() if "step" in line and "%" in line]
+    assert len(progress) >= 10 and progress[0].startswith("lifgen: step 50/1000")
+    assert json.loads(res.stdout)["neurons"] == 50000          # stdout stays pure JSON

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Verilog export (lifgen.hw.verilog) simulates correctly from time 0.
 
-Reproduces the Icarus 11 pitfall (docs: TOOLCHAIN.md, "Icarus 11 and Amaranth's
-Verilog at time 0"): a design whose first post-reset state drives a memory
+Reproduces the Icarus 11 time-0 pitfall (README, "Plain Verilog-2005, correct
+from time 0"): a design whose first post-reset state drives a memory
 write enable through combinational logic fed only by registers that keep their
 init value. Stock ``amaranth.back.verilog.convert`` output leaves that logic X
 under ``iverilog -g2012`` (as used by cocotb), so the memory is never written;
