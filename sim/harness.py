@@ -118,7 +118,9 @@ def _verilator_env():
     shim = pathlib.Path(default_build_root()) / "bin"
     shim.mkdir(parents=True, exist_ok=True)
     link = shim / "verilator"
-    if not link.exists():
+    if link.is_symlink() and link.resolve() != binary.resolve():
+        link.unlink()                                  # left over from another virtualenv
+    if not link.is_symlink():
         link.symlink_to(binary)
     os.environ["VERILATOR_ROOT"] = str(root)
     if str(shim) not in os.environ["PATH"].split(os.pathsep):
