@@ -4,8 +4,10 @@
 Loaded by the simulator (``lifgen.sim.harness`` passes it as the runner's ``test_module``); the
 stimulus is a JSON file named by the ``LIFGEN_STIMULUS`` environment variable::
 
-    {"index_bits": A, "width": W, "seed": s, "cur_gap": p, "spikes_stall": k, "trace_stall": k,
-     "timeout_cycles": C, "prestep": k0, "check_x_cycles": X, "segments": [{"writes": [[n, u], ...], "steps": k}, ...]}
+    {"seed": s, "cur_gap": p, "spikes_stall": k, "trace_stall": k, "timeout_cycles": C, "prestep": k0,
+     "check_x_cycles": X, "segments": [{"writes": [payload, ...], "steps": k}, ...]}
+
+Each write is a ``cur`` payload already packed by the harness (``lifgen.hw.layouts.cur_layout``).
 
 ``check_x_cycles``: for this many cycles after reset release every output of the array is checked
 for X/Z (Python wakes every cycle only then). ``prestep`` steps are requested while reset is still asserted, so the first of them is accepted in
@@ -66,7 +68,6 @@ async def _check_no_x(dut, cycles):
 async def run_stimulus(dut):
     with open(os.environ["LIFGEN_STIMULUS"]) as f:
         stim = json.load(f)
-    a, w = stim["index_bits"], stim["width"]
     rng = random.Random(stim["seed"])
     timeout = stim["timeout_cycles"]
 
@@ -89,11 +90,11 @@ async def run_stimulus(dut):
     for seg in stim["segments"]:
         # Drive on falling edges; cur.ready depends only on registers, so the value seen here is the
         # one the next rising edge samples.
-        for n, u in seg["writes"]:
+        for payload in seg["writes"]:
             while rng.random() < stim["cur_gap"]:
                 dut.cur__valid.value = 0
                 await FallingEdge(dut.clk)
-            dut.cur__payload.value = (n & ((1 << a) - 1)) | ((u & ((1 << w) - 1)) << a)
+            dut.cur__payload.value = payload
             dut.cur__valid.value = 1
             while True:
                 ready = bool(dut.cur__ready.value)

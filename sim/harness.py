@@ -20,7 +20,7 @@ import numpy as np
 
 from lifgen.errors import InputError, ToolError
 from lifgen.hw import export
-from lifgen.hw.layouts import spike_layout, trace_layout, unpack
+from lifgen.hw.layouts import cur_layout, pack, spike_layout, trace_layout, unpack
 from lifgen.params import LIFParams, index_bits
 
 from .wrapper import wrapper_verilog
@@ -213,13 +213,16 @@ def run_rtl(cfg: RTLConfig, u, steps, *, spikes_stall=0, trace_stall=0, cur_gap=
     runner, build_dir, log = _build(cfg, waves)
 
     segments = schedule_from_input(u, steps)
+    layout = cur_layout(cfg.neurons, c.W)
+    for seg in segments:
+        seg["writes"] = [pack(layout, neuron=n, u=x) for n, x in seg["writes"]]
     steps += prestep
     writes = sum(len(s["writes"]) for s in segments)
     stall = max(spikes_stall, trace_stall if cfg.trace else 0)
     slow = 256 / max(1, 256 - stall)
     timeout = int((steps * (cfg.neurons + 8) * slow * (1 + cfg.trace) + writes * 2 / max(0.05, 1 - cur_gap))
                   * 4 + 10 * cfg.neurons + 10000)
-    stim = {"index_bits": index_bits(cfg.neurons), "width": c.W, "seed": int(seed), "cur_gap": float(cur_gap),
+    stim = {"seed": int(seed), "cur_gap": float(cur_gap),
             "spikes_stall": int(spikes_stall), "trace_stall": int(trace_stall), "timeout_cycles": timeout,
             "prestep": int(prestep), "segments": segments,
             "check_x_cycles": min(cfg.neurons, 64) + 16}

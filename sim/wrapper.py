@@ -55,6 +55,9 @@ module lif_tb (
 );
     reg  [31:0] cycle_r = 0, accepted = 0, busy_cycles = 0, lfsr = 1;
     reg  [7:0]  quiet = 0;
+    wire [31:0] x1 = lfsr ^ (lfsr << 13);          // xorshift32
+    wire [31:0] x2 = x1 ^ (x1 >> 17);
+    wire [31:0] lfsr_next = x2 ^ (x2 << 5);
     wire step = accepted < step_target;
     wire spikes__valid, spikes__ready;
     wire [{a + 15}:0] spikes__payload;
@@ -81,8 +84,7 @@ module lif_tb (
             lfsr <= seed | 32'd1;
         end else begin
             cycle_r <= cycle_r + 1;
-            lfsr <= lfsr ^ (lfsr << 13) ^ ((lfsr ^ (lfsr << 13)) >> 17)
-                         ^ ((lfsr ^ (lfsr << 13) ^ ((lfsr ^ (lfsr << 13)) >> 17)) << 5);
+            lfsr <= lfsr_next;
             if (busy) busy_cycles <= busy_cycles + 1;
             if (busy || spikes__valid || trace__valid) quiet <= 0;
             else if (quiet != 8'hff) quiet <= quiet + 1;
