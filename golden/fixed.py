@@ -61,8 +61,8 @@ def currents_to_q(fixed: FixedParams, current_mv):
     return q.astype(np.int64)
 
 
-def input_schedule(u, steps, neurons):
-    """Normalise integer input to shape [steps, N] or [N] (constant); validates the shape.
+def input_schedule(fixed: FixedParams, u, steps, neurons):
+    """Normalise integer input to shape [steps, N] or [N] (constant); validates shape, dtype and range.
 
     Returns ``(u, per_step)`` where ``per_step`` tells whether ``u`` is [T, N].
     """
@@ -70,6 +70,8 @@ def input_schedule(u, steps, neurons):
     if u.dtype.kind not in "iu":
         raise InputError(f"integer input expected, not dtype {u.dtype}")
     u = u.astype(np.int64)
+    if u.size and (u.min() < fixed.vmin or u.max() > fixed.vmax):
+        raise InputError(f"integer input outside [{fixed.vmin}, {fixed.vmax}]")
     if u.ndim == 0:
         return np.full(neurons, int(u), dtype=np.int64), False
     if u.ndim == 1:
@@ -98,9 +100,7 @@ def run(fixed: FixedParams, u, steps: int, neurons: int | None = None, trace: bo
         raise InputError(f"neurons must be >= 1, not {neurons}")
     if steps < 0:
         raise InputError(f"steps must be >= 0, not {steps}")
-    u, per_step = input_schedule(u, steps, neurons)
-    if u.size and (u.min() < fixed.vmin or u.max() > fixed.vmax):
-        raise InputError(f"integer input outside [{fixed.vmin}, {fixed.vmax}]")
+    u, per_step = input_schedule(fixed, u, steps, neurons)
 
     vmin, vmax = fixed.vmin, fixed.vmax
     G, S, half = fixed.G, fixed.S, 1 << (fixed.S - 1)

@@ -123,7 +123,7 @@ def run_model(model, params, current, neurons, steps, trace, sim="icarus", waves
                                 progress=_step_progress(neurons, steps))
         return res.spikes, res.v_final, res.v_trace
     if model == "rtl":
-        res = _run_rtl(params, current, neurons, steps, sim, waves)
+        res = run_rtl_with_progress(params, current, neurons, steps, sim, waves)
         to_mv = params.fixed.to_mv
         return res.spikes, to_mv(res.v_trace[-1]), to_mv(res.v_trace) if trace else None
     raise InputError(f"unknown model {model!r}")
@@ -134,8 +134,9 @@ def _progress(message):
     sys.stderr.flush()
 
 
-def _run_rtl(params, current, neurons, steps, sim, waves, **options):
-    """The generated Verilog in a simulator (always with the trace stream, for the voltages)."""
+def run_rtl_with_progress(params, current, neurons, steps, sim="icarus", waves=None, **options):
+    """The generated Verilog in a simulator (always with the trace stream, for the voltages),
+    announcing the run and its outcome on stderr. ``current`` is in mV."""
     import time
     from .golden.fixed import currents_to_q
     from .sim.harness import RTLConfig, check_waves, run_rtl
@@ -150,7 +151,6 @@ def _run_rtl(params, current, neurons, steps, sim, waves, **options):
     _progress(f"done: {res.cycles} cycles, {res.wall_s:.1f} s simulation, "
               f"{time.perf_counter() - t0:.1f} s in all (build in {res.build_dir})")
     return res
-
 
 
 def cmd_simulate(args):
@@ -256,12 +256,10 @@ def cmd_verify(args):
         raise InputError(f"--stall must be in 0..255, not {args.stall}")
     current, neurons, steps = load_current(args, params)
     from .golden import fixed
-    from .golden.fixed import currents_to_q
     from .sim.scoreboard import compare, format_report
-    u = currents_to_q(params.fixed, current)
-    ref = fixed.run(params.fixed, u, steps, neurons, trace=True)
-    rtl = _run_rtl(params, current, neurons, steps, args.sim, args.waves,
-                   spikes_stall=args.stall, trace_stall=args.stall)
+    ref = fixed.simulate(params, current, steps, neurons, trace=True)
+    rtl = run_rtl_with_progress(params, current, neurons, steps, args.sim, args.waves,
+                                spikes_stall=args.stall, trace_stall=args.stall)
     report = compare(ref, rtl, params)
     if args.json:
         json.dump(report, sys.stdout)

@@ -86,9 +86,8 @@ def run_demo(out_dir="out", neurons=64, steps=3000, rtl=True):
 
 def _rtl_section(out_dir, params, current, golden, steps):
     """Generate the Verilog for the demo population and check it against the golden model in Icarus."""
-    from .golden.fixed import currents_to_q
+    from .cli import run_rtl_with_progress
     from .hw.export import verilog_text
-    from .sim.harness import RTLConfig, run_rtl
     from .sim.scoreboard import compare, format_report
 
     neurons = len(current)
@@ -97,11 +96,8 @@ def _rtl_section(out_dir, params, current, golden, steps):
     with open(path, "w") as f:
         f.write(verilog_text(params, neurons, trace=True))
     print(f"verilog {path} (the same file `lifgen verilog --neurons {neurons} --trace -o {path}` writes)")
-    t0 = time.perf_counter()
-    cfg = RTLConfig(params, neurons, trace=True, sim="icarus")
-    res = run_rtl(cfg, currents_to_q(params.fixed, current), steps)
-    print(f"simulated {res.cycles} cycles in {res.wall_s:.1f} s ({res.cycles / res.wall_s:.0f} cycles/s; "
-          f"{time.perf_counter() - t0:.1f} s with the build)")
+    res = run_rtl_with_progress(params, current, neurons, steps, "icarus")     # reports cycles and time
+    print(f"simulation speed {res.cycles / res.wall_s:.0f} cycles/s")
     report = compare(golden, res, params)
     print(format_report(report, params, "icarus"))
     if not report["match"]:

@@ -10,8 +10,9 @@ stimulus is a JSON file named by the ``LIFGEN_STIMULUS`` environment variable::
 Each write is a ``cur`` payload already packed by the harness (``lifgen.hw.layouts.cur_layout``).
 
 ``check_x_cycles``: for this many cycles after reset release every output of the array is checked
-for X/Z (Python wakes every cycle only then). ``prestep`` steps are requested while reset is still asserted, so the first of them is accepted in
-the very cycle the post-reset clear ends (they run with u = 0): this pins the clear's duration.
+for X/Z (Python wakes every cycle only then). ``prestep`` steps are requested while reset is still
+asserted, so the first of them is accepted in the very cycle the post-reset clear ends (they run
+with u = 0): this pins the clear's duration.
 
 For each segment the driver writes the inputs through the ``cur`` stream (with probability
 ``cur_gap`` a cycle with ``valid`` low before each write), raises ``step_target`` by ``steps`` and
@@ -42,12 +43,12 @@ def _outputs(dut):
     """Every output port of the array under test (inside the wrapper)."""
     core = dut.dut
     names = ["busy", "cur__ready", "spikes__valid", "spikes__payload"]
-    if stim_has_trace(dut):
+    if _has_trace(dut):
         names += ["trace__valid", "trace__payload"]
     return [(name, getattr(core, name)) for name in names]
 
 
-def stim_has_trace(dut):
+def _has_trace(dut):
     try:
         dut.dut.trace__valid
     except AttributeError:

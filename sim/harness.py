@@ -201,9 +201,7 @@ def run_rtl(cfg: RTLConfig, u, steps, *, spikes_stall=0, trace_stall=0, cur_gap=
     if steps < 1 or prestep < 0:
         raise InputError(f"steps must be >= 1 and prestep >= 0, not {steps} and {prestep}")
     c = cfg.params.fixed
-    u, _ = input_schedule(u, steps, cfg.neurons)
-    if u.size and (u.min() < c.vmin or u.max() > c.vmax):
-        raise InputError(f"integer input outside [{c.vmin}, {c.vmax}]")
+    u, _ = input_schedule(c, u, steps, cfg.neurons)
     if waves is None and os.environ.get("LIFGEN_WAVES"):
         # waves for every run, e.g. of one test: LIFGEN_WAVES=out/waves make test PYTEST_ARGS=...
         directory = pathlib.Path(os.environ["LIFGEN_WAVES"]).absolute()
