@@ -22,8 +22,9 @@ import numpy as np
 
 from lifgen.errors import InputError
 from lifgen.params import FixedParams, LIFParams
+from lifgen.stimulus import currents_to_q, input_schedule
 
-__all__ = ["FixedResult", "run", "simulate", "currents_to_q", "input_schedule"]
+__all__ = ["FixedResult", "run", "simulate"]
 
 
 @dataclass
@@ -46,51 +47,12 @@ class FixedResult:
             np.zeros(self.neurons, dtype=np.int64)
 
 
-def currents_to_q(fixed: FixedParams, current_mv):
-    """Quantise an input array in mV (R*I) to the Q format, refusing values outside the Q range."""
-    arr = np.asarray(current_mv, dtype=np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise InputError("input current contains NaN or infinity")
-    q = np.floor(arr * (1 << fixed.F) + 0.5)
-    lo, hi = fixed.vmin, fixed.vmax
-    if q.size and (q.min() < lo or q.max() > hi):
-        bad = arr.flat[int(np.argmax((q < lo) | (q > hi)))]
-        raise InputError(
-            f"input current {bad:g} mV is outside the Q{fixed.W - fixed.F}.{fixed.F} range "
-            f"[{fixed.to_mv(lo):g}, {fixed.to_mv(hi):g}] mV")
-    return q.astype(np.int64)
-
-
-def input_schedule(fixed: FixedParams, u, steps, neurons):
-    """Normalise integer input to shape [steps, N] or [N] (constant); validates shape, dtype and range.
-
-    Returns ``(u, per_step)`` where ``per_step`` tells whether ``u`` is [T, N].
-    """
-    u = np.asarray(u)
-    if u.dtype.kind not in "iu":
-        raise InputError(f"integer input expected, not dtype {u.dtype}")
-    u = u.astype(np.int64)
-    if u.size and (u.min() < fixed.vmin or u.max() > fixed.vmax):
-        raise InputError(f"integer input outside [{fixed.vmin}, {fixed.vmax}]")
-    if u.ndim == 0:
-        return np.full(neurons, int(u), dtype=np.int64), False
-    if u.ndim == 1:
-        if u.shape[0] != neurons:
-            raise InputError(f"input of shape {u.shape} does not match {neurons} neurons")
-        return u, False
-    if u.ndim == 2:
-        if u.shape != (steps, neurons):
-            raise InputError(f"input of shape {u.shape} does not match [steps, neurons] = [{steps}, {neurons}]")
-        return u, True
-    raise InputError(f"input must have shape [N] or [T, N], not {u.shape}")
-
-
 def run(fixed: FixedParams, u, steps: int, neurons: int | None = None, trace: bool = False,
         progress=None) -> FixedResult:
     """Run the integer model from the reset state (v = VREST, r = 0) for ``steps`` steps.
 
     ``u`` is the integer input in Q format: a scalar, [N] held constant, or [T, N] per step.
-    Values must lie in the Q range (``currents_to_q`` checks this for mV input).
+    Values must lie in the Q range (``lifgen.stimulus.currents_to_q`` checks this for mV input).
     ``progress(done, steps)``, if given, is called about every 5 % of the run.
     """
     if neurons is None:

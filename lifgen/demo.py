@@ -1,12 +1,19 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""``make demo``: the default model on a small population, compared with float and analytic, with plots."""
+"""``make demo``: the default model on a small population, compared with float and analytic, with plots,
+then the generated Verilog checked against the golden model in Icarus Verilog."""
 
 import os
 import time
 
 import numpy as np
 
-from .params import LIFParams
+from . import models
+from .errors import InputError, MismatchError
+from .golden import analytic
+from .golden.ficurve import fi_curves
+from .golden.stats import isi_rate_hz
+from .params import CoreConfig, LIFParams, check_neurons
+from .plots import plot_fi, plot_raster, plot_traces
 
 __all__ = ["run_demo"]
 
@@ -15,11 +22,12 @@ def _section(title):
     print(f"\n== {title}")
 
 
-def run_demo(out_dir="out", neurons=64, steps=3000, rtl=True):
-    from .golden import analytic, fixed, floating
-    from .golden.stats import isi_rate_hz
-    from .plots import plot_fi, plot_raster, plot_traces
-
+def run_demo(out_dir="out", neurons=64, steps=3000, rtl=True, progress=None):
+    """Print the demo's report and write its figures (and with ``rtl`` the Verilog) under ``out_dir``.
+    Raises :class:`MismatchError` when the RTL does not match the golden model."""
+    check_neurons(neurons)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise InputError(f"steps must be >= 1, not {steps}", field="steps")
     params = LIFParams()
     fx = params.fixed
     os.makedirs(out_dir, exist_ok=True)
@@ -35,9 +43,9 @@ def run_demo(out_dir="out", neurons=64, steps=3000, rtl=True):
     _section(f"population: {neurons} neurons, R*I from {current[0]:g} to {current[-1]:g} mV, "
              f"{steps} steps ({steps * params.dt_ms:g} ms)")
     t0 = time.perf_counter()
-    res_fx = fixed.simulate(params, current, steps, trace=True)
+    res_fx = models.run("fixed", params, current, neurons, steps, trace=True)
     t1 = time.perf_counter()
-    res_fl = floating.simulate(params, current, steps, trace=True)
+    res_fl = models.run("float", params, current, neurons, steps, trace=True)
     rate_fx = isi_rate_hz(res_fx.spikes, neurons, steps, params.dt_ms)
     rate_fl = isi_rate_hz(res_fl.spikes, neurons, steps, params.dt_ms)
     rate_an = analytic.rate_hz(params, current)
@@ -50,7 +58,7 @@ def run_demo(out_dir="out", neurons=64, steps=3000, rtl=True):
     _section("quantisation error")
     firing = rate_an > 0
     quiet = ~firing      # below the rheobase both models settle without spikes: voltages are comparable
-    dv = np.abs(fx.to_mv(res_fx.v_final) - res_fl.v_final)[quiet]
+    dv = np.abs(res_fx.v_final_mv - res_fl.v_final_mv)[quiet]
     # bound: the leak dead band plus half an LSB from quantising the input
     bound = fx.to_mv(params.dead_band_lsb + 0.5)
     print(f"settled voltage |fixed - float| below rheobase: max {dv.max():.3f} mV (bound {bound:.3f} mV)")
@@ -61,44 +69,41 @@ def run_demo(out_dir="out", neurons=64, steps=3000, rtl=True):
 
     _section("plots")
     fig2_current = np.array([12.0, 16.0, 30.0])
-    fig2 = fixed.simulate(params, fig2_current, 1000, trace=True)
+    fig2 = models.run("fixed", params, fig2_current, 3, 1000, trace=True)
     paths = {
         "trace": os.path.join(out_dir, "trace.png"),
         "raster": os.path.join(out_dir, "raster.png"),
         "fi": os.path.join(out_dir, "fi.png"),
     }
-    plot_traces(paths["trace"], params, fx.to_mv(fig2.v_trace),
-                [f"R·I = {i:g} mV" for i in fig2_current],
+    plot_traces(paths["trace"], params, fig2.v_trace_mv, [f"R·I = {i:g} mV" for i in fig2_current],
                 "fixed-point LIF membrane potential (cf. lecture figure 2)", fig2.spikes, [0, 1, 2])
     plot_raster(paths["raster"], res_fx.spikes, neurons, steps, params.dt_ms,
                 "fixed-point LIF population", currents_mv=current)
     fi_current = np.linspace(0.0, 60.0, 61)
-    from .cli import fi_curves
     plot_fi(paths["fi"], params, fi_current, fi_curves(params, fi_current, 10000),
             "f-I curve (cf. lecture figure 3)")
     for name, path in paths.items():
         print(f"{name:7s} {path}")
 
     if rtl:
-        _rtl_section(out_dir, params, current, res_fx, steps)
+        _rtl_section(out_dir, params, current, res_fx, steps, progress)
     return {"params": params, "current": current, "fixed": res_fx, "float": res_fl}
 
 
-def _rtl_section(out_dir, params, current, golden, steps):
+def _rtl_section(out_dir, params, current, golden, steps, progress):
     """Generate the Verilog for the demo population and check it against the golden model in Icarus."""
-    from .cli import run_rtl_with_progress
-    from .hw.export import verilog_text
+    # Amaranth and cocotb take about a second to import; only this section needs them.
+    from .hw.export import write_verilog
     from .sim.scoreboard import compare, format_report
 
     neurons = len(current)
     _section(f"RTL: {neurons}-neuron array in Icarus Verilog")
     path = os.path.join(out_dir, "lif_array.v")
-    with open(path, "w") as f:
-        f.write(verilog_text(params, neurons, trace=True))
+    write_verilog(path, params, neurons, CoreConfig(trace=True))
     print(f"verilog {path} (the same file `lifgen verilog --neurons {neurons} --trace -o {path}` writes)")
-    res = run_rtl_with_progress(params, current, neurons, steps, "icarus")     # reports cycles and time
-    print(f"simulation speed {res.cycles / res.wall_s:.0f} cycles/s")
-    report = compare(golden, res, params)
+    res = models.run("rtl", params, current, neurons, steps, trace=True, sim="icarus", progress=progress)
+    print(f"simulation speed {res.cycles / res.detail.wall_s:.0f} cycles/s")
+    report = compare(golden, res)
     print(format_report(report, params, "icarus"))
     if not report["match"]:
-        raise SystemExit("lifgen demo: the RTL does not match the golden model")
+        raise MismatchError("the RTL does not match the golden model")

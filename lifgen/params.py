@@ -11,15 +11,20 @@ Quantisation (all "round" below is round half up, ``floor(x + 0.5)``)::
     q(x)  = floor(x * 2**F + 0.5)                 millivolts -> Q(W-F).F integer
     G     = floor((1 - exp(-dt/tau)) * 2**S + 0.5) leak gain, unsigned, S fraction bits
     N_REF = floor(t_ref/dt + 0.5)                 refractory period in time steps
+
+Core options (pipeline depth, FIFO depths, the trace stream) are :class:`CoreConfig`; the cycle timing they
+imply is :class:`CoreTiming`. Every number two parts of lifgen must agree on is defined in this module.
 """
 
 import math
 from dataclasses import asdict, dataclass, fields
 
+import numpy as np
+
 from .errors import ParameterError
 
-__all__ = ["LIFParams", "FixedParams", "CoreTiming", "RESET_MODES", "WIDTH_MIN", "WIDTH_MAX", "GAIN_BITS_MAX",
-           "STEP_BITS", "index_bits"]
+__all__ = ["LIFParams", "FixedParams", "CoreConfig", "CoreTiming", "RESET_MODES", "WIDTH_MIN", "WIDTH_MAX",
+           "GAIN_BITS_MAX", "STEP_BITS", "index_bits", "round_half_up", "check_neurons"]
 
 RESET_MODES = ("value", "subtract")
 WIDTH_MIN = 4
@@ -35,8 +40,21 @@ def index_bits(neurons):
     return max(1, (neurons - 1).bit_length())
 
 
-def _round_half_up(x):
-    return math.floor(x + 0.5)
+def check_neurons(neurons):
+    """Refuse a neuron count that is not a positive integer (:class:`ParameterError`, field ``neurons``)."""
+    if isinstance(neurons, bool) or not isinstance(neurons, (int, np.integer)) or neurons < 1:
+        raise ParameterError(f"neurons must be a positive integer, not {neurons!r}", field="neurons")
+    return int(neurons)
+
+
+def round_half_up(x):
+    """``floor(x + 0.5)`` in float64: the one rounding rule of every quantisation in lifgen.
+
+    A scalar gives a Python ``int``; an array gives a float64 array of whole numbers (the caller range-checks
+    it before casting, so values outside int64 cannot wrap silently).
+    """
+    r = np.floor(np.asarray(x, dtype=np.float64) + 0.5)
+    return int(r) if r.ndim == 0 else r
 
 
 @dataclass(frozen=True)
@@ -79,8 +97,9 @@ class FixedParams:
         return max(1, self.G.bit_length())
 
     def q(self, mv):
-        """Quantise millivolts to the Q format (round half up), without range checks."""
-        return _round_half_up(mv * (1 << self.F))
+        """Quantise millivolts to the Q format (round half up), without range checks.
+        A scalar gives an int, an array a float64 array of whole numbers (see :func:`round_half_up`)."""
+        return round_half_up(np.asarray(mv, dtype=np.float64) * (1 << self.F))
 
     def to_mv(self, value):
         """Q-format integer(s) to millivolts (works on numpy arrays)."""
@@ -113,50 +132,50 @@ class LIFParams:
         for name in ("tau_ms", "dt_ms", "v_rest_mv", "v_reset_mv", "v_th_mv", "t_ref_ms"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ParameterError(f"{name} must be a finite number, not {value!r}")
+                raise ParameterError(f"{name} must be a finite number, not {value!r}", field=name)
         for name in ("width", "frac", "gain_bits"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise ParameterError(f"{name} must be an integer, not {value!r}")
+                raise ParameterError(f"{name} must be an integer, not {value!r}", field=name)
         if self.tau_ms <= 0:
-            raise ParameterError(f"tau_ms must be > 0, not {self.tau_ms!r}")
+            raise ParameterError(f"tau_ms must be > 0, not {self.tau_ms!r}", field="tau_ms")
         if self.dt_ms <= 0:
-            raise ParameterError(f"dt_ms must be > 0, not {self.dt_ms!r}")
+            raise ParameterError(f"dt_ms must be > 0, not {self.dt_ms!r}", field="dt_ms")
         if self.t_ref_ms < 0:
-            raise ParameterError(f"t_ref_ms must be >= 0, not {self.t_ref_ms!r}")
+            raise ParameterError(f"t_ref_ms must be >= 0, not {self.t_ref_ms!r}", field="t_ref_ms")
         if not WIDTH_MIN <= self.width <= WIDTH_MAX:
-            raise ParameterError(f"width must be in {WIDTH_MIN}..{WIDTH_MAX} bits, not {self.width!r}")
+            raise ParameterError(f"width must be in {WIDTH_MIN}..{WIDTH_MAX} bits, not {self.width!r}", field="width")
         if not 0 <= self.frac < self.width:
-            raise ParameterError(f"frac must be in 0..width-1 = 0..{self.width - 1}, not {self.frac!r}")
+            raise ParameterError(f"frac must be in 0..width-1 = 0..{self.width - 1}, not {self.frac!r}", field="frac")
         if not 1 <= self.gain_bits <= GAIN_BITS_MAX:
-            raise ParameterError(f"gain_bits must be in 1..{GAIN_BITS_MAX}, not {self.gain_bits!r}")
+            raise ParameterError(f"gain_bits must be in 1..{GAIN_BITS_MAX}, not {self.gain_bits!r}", field="gain_bits")
         if self.reset not in RESET_MODES:
-            raise ParameterError(f"reset must be one of {', '.join(RESET_MODES)}, not {self.reset!r}")
+            raise ParameterError(f"reset must be one of {', '.join(RESET_MODES)}, not {self.reset!r}", field="reset")
         fixed = self._quantise()
         lo, hi = fixed.to_mv(fixed.vmin), fixed.to_mv(fixed.vmax)
         for name, q in (("v_rest_mv", fixed.VREST), ("v_reset_mv", fixed.VRESET), ("v_th_mv", fixed.VTH)):
             if not fixed.vmin <= q <= fixed.vmax:
                 raise ParameterError(
                     f"{name} = {getattr(self, name)!r} mV is outside the Q{self.width - self.frac}.{self.frac} "
-                    f"range [{lo:g}, {hi:g}] mV; widen --width or reduce --frac")
+                    f"range [{lo:g}, {hi:g}] mV; widen width or reduce frac", field=name)
         if fixed.VTH <= fixed.VRESET:
             raise ParameterError(
                 f"threshold must be above reset after quantisation, not v_th {fixed.VTH} <= v_reset {fixed.VRESET} "
-                f"(Q format LSB = {2.0 ** -self.frac:g} mV)")
+                f"(Q format LSB = {2.0 ** -self.frac:g} mV)", field="v_th_mv")
         if fixed.G == 0:
             raise ParameterError(
                 f"leak gain G = round((1 - exp(-dt/tau)) * 2**{self.gain_bits}) rounds to 0 for dt/tau = "
-                f"{self.dt_ms / self.tau_ms:g}; raise --gain-bits")
+                f"{self.dt_ms / self.tau_ms:g}; raise gain_bits", field="gain_bits")
         object.__setattr__(self, "_fixed", fixed)
 
     def _quantise(self):
         F, S = self.frac, self.gain_bits
-        q = lambda mv: _round_half_up(mv * (1 << F))
+        q = lambda mv: round_half_up(mv * (1 << F))
         return FixedParams(
             W=self.width, F=F, S=S,
             VREST=q(self.v_rest_mv), VRESET=q(self.v_reset_mv), VTH=q(self.v_th_mv),
-            G=_round_half_up((1.0 - math.exp(-self.dt_ms / self.tau_ms)) * (1 << S)),
-            NREF=_round_half_up(self.t_ref_ms / self.dt_ms),
+            G=round_half_up((1.0 - math.exp(-self.dt_ms / self.tau_ms)) * (1 << S)),
+            NREF=round_half_up(self.t_ref_ms / self.dt_ms),
             subtract=self.reset == "subtract",
         )
 
@@ -175,6 +194,46 @@ class LIFParams:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+def _check_int(name, value, lo, hi=None):
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi is not None and value > hi):
+        bounds = f"in {lo}..{hi}" if hi is not None else f">= {lo}"
+        raise ParameterError(f"{name} must be an integer {bounds}, not {value!r}", field=name)
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    """Options of the RTL neuron array that change its hardware but never its results.
+
+    One definition used by ``lifgen.hw.core.LIFArray``, the Verilog header (``lifgen.hw.export``), the
+    simulation harness (``lifgen.sim.harness``) and the CLI, whose option defaults come from here.
+
+    - ``trace``: add the ``trace`` stream (v of every neuron after every update).
+    - ``mul_stages``: registers between the RAM output and the commit stage (0..3); latency L = 2 + mul_stages.
+    - ``spike_fifo_depth``, ``trace_fifo_depth``: entries of the output FIFOs (>= 2).
+    """
+    trace: bool = False
+    mul_stages: int = 1
+    spike_fifo_depth: int = 256
+    trace_fifo_depth: int = 16
+
+    MUL_STAGES_MAX = 3
+    FIFO_DEPTH_MIN = 2
+
+    def __post_init__(self):
+        if not isinstance(self.trace, bool):
+            raise ParameterError(f"trace must be True or False, not {self.trace!r}", field="trace")
+        _check_int("mul_stages", self.mul_stages, 0, self.MUL_STAGES_MAX)
+        _check_int("spike_fifo_depth", self.spike_fifo_depth, self.FIFO_DEPTH_MIN)
+        _check_int("trace_fifo_depth", self.trace_fifo_depth, self.FIFO_DEPTH_MIN)
+
+    def timing(self, neurons) -> "CoreTiming":
+        """The cycle timing of an array of ``neurons`` built with these options."""
+        return CoreTiming(neurons, self.mul_stages)
+
+    def as_dict(self):
+        return asdict(self)
+
+
 @dataclass(frozen=True)
 class CoreTiming:
     """Cycle timing of the RTL neuron array: the one definition that ``lifgen.hw.core`` is built to and
@@ -191,16 +250,13 @@ class CoreTiming:
       (``amaranth.lib.fifo.SyncFIFOBuffered``; the same holds for ``trace``).
     """
     neurons: int
-    mul_stages: int = 1
+    mul_stages: int = CoreConfig.mul_stages
 
-    MUL_STAGES_MAX = 3
     FIFO_LATENCY = 2
 
     def __post_init__(self):
-        if isinstance(self.neurons, bool) or not isinstance(self.neurons, int) or self.neurons < 1:
-            raise ParameterError(f"neurons must be a positive integer, not {self.neurons!r}")
-        if not 0 <= self.mul_stages <= self.MUL_STAGES_MAX:
-            raise ParameterError(f"mul_stages must be in 0..{self.MUL_STAGES_MAX}, not {self.mul_stages!r}")
+        check_neurons(self.neurons)
+        _check_int("mul_stages", self.mul_stages, 0, CoreConfig.MUL_STAGES_MAX)
 
     @property
     def latency(self):

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 
 from lifgen.golden import fixed
-from lifgen.params import LIFParams
+from lifgen.params import CoreConfig, LIFParams
 from lifgen.sim.harness import RTLConfig, run_rtl
 from lifgen.sim.scoreboard import assert_match
 
@@ -29,7 +29,7 @@ def main():
         ref = fixed.run(params.fixed, u, steps, trace=True)
         for trace in (False, True):
             for sim in ("icarus", "verilator"):
-                cfg = RTLConfig(params, neurons, trace=trace, sim=sim)
+                cfg = RTLConfig(params, neurons, CoreConfig(trace=trace), sim=sim)
                 run_rtl(cfg, u, 1)                        # build (cached), not timed
                 res = run_rtl(cfg, u, steps)
                 if trace:

@@ -15,15 +15,16 @@ def _first_difference(a, b):
 
 
 def compare(golden, rtl, params=None):
-    """``golden``: a ``lifgen.golden.fixed.FixedResult`` (with trace for voltage checks);
-    ``rtl``: a ``lifgen.sim.harness.RTLResult``. Returns a JSON-ready report dict."""
+    """Compare two runs of the same input. ``golden``: the fixed model's result (``lifgen.models.ModelResult``
+    or ``lifgen.golden.fixed.FixedResult``; with its integer trace for voltage checks); ``rtl``: the model under
+    test (``ModelResult`` or ``lifgen.sim.harness.RTLResult``). Returns a JSON-ready report dict."""
     g, r = np.asarray(golden.spikes).reshape(-1, 2), np.asarray(rtl.spikes).reshape(-1, 2)
     report = {
         "events_golden": int(len(g)), "events_rtl": int(len(r)),
         "events_compared": int(min(len(g), len(r))),
         "spike_mismatches": int(np.sum(np.any(g[:min(len(g), len(r))] != r[:min(len(g), len(r))], axis=1)))
         + abs(len(g) - len(r)),
-        "cycles": int(rtl.cycles), "steps": int(golden.steps), "neurons": int(golden.neurons),
+        "cycles": int(rtl.cycles or 0), "steps": int(golden.steps), "neurons": int(golden.neurons),
         "first_mismatch": None,
     }
     i = _first_difference(g, r)
@@ -40,8 +41,9 @@ def compare(golden, rtl, params=None):
         bad = np.argwhere(gv != rv)
         report["trace_values_compared"] = int(gv.size)
         report["trace_mismatches"] = int(len(bad))
-        order_ok = rtl.trace_order is None or np.array_equal(
-            rtl.trace_order, np.stack(np.meshgrid(np.arange(golden.steps), np.arange(golden.neurons),
+        trace_order = getattr(rtl, "trace_order", None)
+        order_ok = trace_order is None or np.array_equal(
+            trace_order, np.stack(np.meshgrid(np.arange(golden.steps), np.arange(golden.neurons),
                                                   indexing="ij"), axis=-1).reshape(-1, 2))
         report["trace_order_ok"] = bool(order_ok)
         if len(bad) and report["first_mismatch"] is None:

@@ -16,22 +16,27 @@ Log lines (decimal), cycle 0 being the first clock cycle with reset released:
 Ports driven by Python: ``clk``, ``rst``, ``step_target`` (total steps to run), ``cur__*``,
 ``spikes_stall``/``trace_stall`` (ready is low when the LFSR byte is below this value, i.e. with
 probability stall/256), ``seed``, ``flush``. ``idle`` is high once every requested step has been
-accepted, the array is not busy and both streams have been quiet for ``QUIET`` cycles (longer than
+accepted, the array is not busy and both streams have been quiet for ``QUIET_CYCLES`` cycles (longer than
 the FIFO latency, so no event is still in flight).
 """
 
+from lifgen.params import CoreTiming
+
 __all__ = ["wrapper_verilog", "QUIET_CYCLES"]
 
-QUIET_CYCLES = 4
+# An event pushed in the array's last busy cycle is offered FIFO_LATENCY cycles later: wait past that.
+QUIET_CYCLES = CoreTiming.FIFO_LATENCY + 2
 
 
-def wrapper_verilog(dut_name, index_bits, width, trace, log_path):
-    a, w = index_bits, width
+def wrapper_verilog(dut_name, cur_bits, spike_bits, trace_bits, log_path):
+    """The wrapper's Verilog text. ``*_bits``: payload widths of the array's streams (``trace_bits`` None
+    when the array has no trace stream); ``log_path``: where the simulation writes its log."""
+    trace = trace_bits is not None
     trace_ports = (f"""
         .trace__valid(trace__valid), .trace__ready(trace__ready), .trace__payload(trace__payload),""" if trace else "")
     trace_decl = f"""
     wire trace__valid, trace__ready;
-    wire [{a + w - 1}:0] trace__payload;
+    wire [{trace_bits - 1 if trace else 0}:0] trace__payload;
     assign trace__ready = lfsr[15:8] >= trace_stall;""" if trace else """
     wire trace__valid = 1'b0, trace__ready = 1'b1;
     wire [0:0] trace__payload = 1'b0;"""
@@ -44,7 +49,7 @@ module lif_tb (
     input  wire [31:0] step_target,
     input  wire        cur__valid,
     output wire        cur__ready,
-    input  wire [{a + w - 1}:0] cur__payload,
+    input  wire [{cur_bits - 1}:0] cur__payload,
     input  wire [7:0]  spikes_stall,
     input  wire [7:0]  trace_stall,
     input  wire [31:0] seed,
@@ -60,7 +65,7 @@ module lif_tb (
     wire [31:0] lfsr_next = x2 ^ (x2 << 5);
     wire step = accepted < step_target;
     wire spikes__valid, spikes__ready;
-    wire [{a + 15}:0] spikes__payload;
+    wire [{spike_bits - 1}:0] spikes__payload;
     assign spikes__ready = lfsr[7:0] >= spikes_stall;{trace_decl}
 
     {dut_name} dut (

