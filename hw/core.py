@@ -71,6 +71,9 @@ class LIFArray(wiring.Component):
         ``(neuron, step mod 2**STEP_BITS)`` events: increasing neuron order within a step, steps in order.
     trace : Out(stream.Signature(trace_layout)), only with ``config.trace``
         ``(neuron, v)`` after every update, same order.
+    peek_addr : In(A), peek_v : Out(signed(W)), only with ``config.peek``
+        While ``busy`` is low, ``peek_v`` shows v of neuron ``peek_addr`` as it was one cycle earlier
+        (the state RAM's read port, shared with the pipeline, which uses it only while a step runs).
 
     Raises ``TypeError`` for constants that are not a ``FixedParams`` and
     ``lifgen.errors.ParameterError`` (a ``ValueError``) for a bad neuron count.
@@ -94,6 +97,9 @@ class LIFArray(wiring.Component):
         }
         if config.trace:
             members["trace"] = Out(stream.Signature(trace_layout(neurons, constants.W)))
+        if config.peek:
+            members["peek_addr"] = In(self.index_bits)
+            members["peek_v"] = Out(signed(constants.W))
         super().__init__(members)
 
     @property
@@ -157,6 +163,10 @@ class LIFArray(wiring.Component):
             state_rd.addr.eq(issue_idx), state_rd.en.eq(advance),
             input_rd.addr.eq(issue_idx), input_rd.en.eq(advance),
         ]
+        if self.config.peek:
+            with m.If(~running):
+                m.d.comb += state_rd.addr.eq(self.peek_addr)
+            m.d.comb += self.peek_v.eq(state_rd.data.v)
 
         # ---- read: RAM outputs are valid; form x = VREST - v + u --------------------------------
         # A pipeline stage is a dict of registers that move on `advance`.

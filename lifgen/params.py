@@ -210,18 +210,22 @@ class CoreConfig:
     - ``trace``: add the ``trace`` stream (v of every neuron after every update).
     - ``mul_stages``: registers between the RAM output and the commit stage (0..3); latency L = 2 + mul_stages.
     - ``spike_fifo_depth``, ``trace_fifo_depth``: entries of the output FIFOs (>= 2).
+    - ``peek``: add the ``peek_addr``/``peek_v`` ports that read a neuron's v while the array is idle (the
+      board's host link uses them; the plain ``lif_array`` of ``lifgen verilog`` has none).
     """
     trace: bool = False
     mul_stages: int = 1
     spike_fifo_depth: int = 256
     trace_fifo_depth: int = 16
+    peek: bool = False
 
     MUL_STAGES_MAX = 3
     FIFO_DEPTH_MIN = 2
 
     def __post_init__(self):
-        if not isinstance(self.trace, bool):
-            raise ParameterError(f"trace must be True or False, not {self.trace!r}", field="trace")
+        for name in ("trace", "peek"):
+            if not isinstance(getattr(self, name), bool):
+                raise ParameterError(f"{name} must be True or False, not {getattr(self, name)!r}", field=name)
         _check_int("mul_stages", self.mul_stages, 0, self.MUL_STAGES_MAX)
         _check_int("spike_fifo_depth", self.spike_fifo_depth, self.FIFO_DEPTH_MIN)
         _check_int("trace_fifo_depth", self.trace_fifo_depth, self.FIFO_DEPTH_MIN)

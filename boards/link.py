@@ -1,0 +1,461 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""The neuron array behind the host link: frame receiver, command executor and frame sender (gateware).
+
+:class:`LinkedArray` holds a ``LIFArray`` (with its trace stream and peek port) and speaks the protocol of
+``lifgen.protocol`` over two byte streams, ``rx`` (from a UART receiver) and ``tx`` (to a UART transmitter).
+
+Contract
+--------
+- One command at a time: the receiver parses one frame, the executor answers it with exactly one reply (or
+  ``ERROR``), and only then does the receiver look for the next frame. Bytes that arrive meanwhile are counted
+  as garbage (the host driver waits for each reply, so it never sends them).
+- Nothing changes neuron state before the whole frame has arrived and its CRC has matched: the payload is
+  held in a buffer and executed afterwards. A frame with a bad CRC, an unknown version or command, a length
+  wrong for its command, an index outside the array, more than ``MAX_PAYLOAD`` bytes, or a silence of
+  ``TIMEOUT_BYTE_TIMES`` byte times mid-frame is counted and answered with ``ERROR`` (code, command byte).
+- ``RUN`` (steps, flags): steps run back to back (fast) or one per ``dt_cycles`` clock cycles (``PACED``);
+  a tick that finds the previous step not yet accepted counts a missed deadline (the step still runs, late;
+  nothing is skipped). Every spike event leaves as a ``SPIKE`` frame; with ``TRACE`` every (neuron, v) as a
+  ``TRACE`` frame. When the link cannot keep up, the core's FIFOs fill and the core stalls: nothing is lost.
+  The ``RUN`` reply (steps run, deadlines missed) follows the last event.
+- ``activity`` pulses for one cycle per spike event sent (for an LED).
+"""
+
+import struct
+
+from amaranth.hdl import Array, Cat, Const, Module, ResetInserter, Signal, signed
+from amaranth.lib import stream, wiring
+from amaranth.lib.crc.catalog import CRC16_CCITT_FALSE
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from lifgen import protocol as P
+from lifgen.hw.core import LIFArray
+from lifgen.params import STEP_BITS, CoreConfig, CoreTiming, LIFParams, index_bits
+
+__all__ = ["LinkedArray", "identity_bytes", "board_core_config"]
+
+
+def board_core_config(config: CoreConfig = CoreConfig()):
+    """The core options a board uses: the given ones plus the trace stream and the peek port."""
+    return CoreConfig(trace=True, peek=True, mul_stages=config.mul_stages,
+                      spike_fifo_depth=config.spike_fifo_depth, trace_fifo_depth=config.trace_fifo_depth)
+
+
+def identity_bytes(params: LIFParams, neurons, config: CoreConfig, clock_hz, dt_cycles):
+    """The payload of the ``IDENTIFY`` reply (``protocol.IDENTITY_FIELDS``)."""
+    c = params.fixed
+    values = {"version": P.VERSION, "neurons": neurons, "W": c.W, "F": c.F, "S": c.S, "G": c.G,
+              "VREST": c.VREST, "VRESET": c.VRESET, "VTH": c.VTH, "NREF": c.NREF, "subtract": int(c.subtract),
+              "mul_stages": config.mul_stages, "spike_fifo_depth": config.spike_fifo_depth,
+              "step_bits": STEP_BITS, "clock_hz": int(clock_hz), "dt_cycles": int(dt_cycles)}
+    return P.pack_payload(P.Cmd.IDENTIFY | P.REPLY, *(values[name] for name, _ in P.IDENTITY_FIELDS))
+
+
+def _bytes_const(data):
+    return Const(int.from_bytes(data, "little"), 8 * len(data)) if data else Const(0, 8)
+
+
+class LinkedArray(wiring.Component):
+    rx: In(stream.Signature(8))
+    tx: Out(stream.Signature(8))
+    activity: Out(1)
+
+    def __init__(self, params: LIFParams, neurons, config: CoreConfig = CoreConfig(), *, clock_hz, dt_cycles,
+                 byte_cycles):
+        """``dt_cycles``: clock cycles per paced step; ``byte_cycles``: clock cycles per UART byte (sets the
+        mid-frame timeout)."""
+        self.params, self.neurons = params, neurons
+        self.config = board_core_config(config)
+        self.timing = self.config.timing(neurons)
+        self.clock_hz, self.dt_cycles, self.byte_cycles = clock_hz, max(1, int(dt_cycles)), byte_cycles
+        super().__init__()
+
+    def elaborate(self, platform):
+        m = Module()
+        c, N = self.params.fixed, self.neurons
+        core_rst = Signal()
+        m.submodules.core = core = ResetInserter(core_rst)(LIFArray(c, N, self.config))
+
+        # ---- counters (u32, saturating), in protocol.COUNTERS order -----------------------------------------
+        counters = {name: Signal(32, name=f"count_{name}") for name in P.COUNTERS}
+        bump = {name: Signal(name=f"bump_{name}") for name in P.COUNTERS}
+        clear_counters = Signal()
+        for name in P.COUNTERS:
+            with m.If(clear_counters):
+                m.d.sync += counters[name].eq(0)
+            with m.Elif(bump[name] & (counters[name] != 0xFFFF_FFFF)):
+                m.d.sync += counters[name].eq(counters[name] + 1)
+
+        # ---- receiver -------------------------------------------------------------------------------------
+        m.submodules.rx_crc = rx_crc = CRC16_CCITT_FALSE(data_width=8).create()
+        m.submodules.payload = payload_mem = Memory(shape=8, depth=P.MAX_PAYLOAD, init=[])
+        pl_wr = payload_mem.write_port()
+        pl_rd = payload_mem.read_port(transparent_for=())
+        version, cmd = Signal(8), Signal(8)
+        length = Signal(16)
+        count = Signal(16)
+        head = Array(Signal(8, name=f"head{i}") for i in range(8))     # the first payload bytes, for fields
+        timeout = Signal(range(P.TIMEOUT_BYTE_TIMES * self.byte_cycles + 1))
+        frame_go = Signal()            # a frame passed CRC and version: execute it
+        frame_err = Signal()           # a frame was rejected: answer with ERROR (err_code, cmd)
+        err_code = Signal(8)
+        exec_done = Signal()
+        byte = self.rx.payload
+        m.d.comb += [self.rx.ready.eq(1), rx_crc.data.eq(byte)]
+        take = self.rx.valid
+        in_frame = Signal()             # between SOF and the last CRC byte
+        timed_out = Signal()            # silence mid-frame: the frame is dropped as truncated
+        limit = P.TIMEOUT_BYTE_TIMES * self.byte_cycles
+        with m.If(take | ~in_frame):
+            m.d.sync += timeout.eq(0)
+        with m.Elif(timeout != limit):
+            m.d.sync += timeout.eq(timeout + 1)
+        m.d.comb += timed_out.eq(in_frame & (timeout == limit))
+
+        with m.FSM(name="receiver") as receiver:
+            with m.State("HUNT"):
+                with m.If(take):
+                    with m.If(byte == P.SOF):
+                        m.d.comb += rx_crc.start.eq(1)
+                        m.next = "VERSION"
+                    with m.Else():
+                        m.d.comb += bump["garbage_bytes"].eq(1)
+            for state, target, nxt in (("VERSION", version, "CMD"), ("CMD", cmd, "LEN0")):
+                with m.State(state):
+                    with m.If(take):
+                        m.d.comb += rx_crc.valid.eq(1)
+                        m.d.sync += target.eq(byte)
+                        m.next = nxt
+                    with m.If(timed_out):
+                        m.d.sync += err_code.eq(P.Err.TRUNCATED)
+                        m.d.comb += bump["truncated"].eq(1)
+                        m.next = "ERROR"
+            with m.State("LEN0"):
+                with m.If(take):
+                    m.d.comb += rx_crc.valid.eq(1)
+                    m.d.sync += length[:8].eq(byte)
+                    m.next = "LEN1"
+                with m.If(timed_out):
+                    m.d.sync += err_code.eq(P.Err.TRUNCATED)
+                    m.d.comb += bump["truncated"].eq(1)
+                    m.next = "ERROR"
+            with m.State("LEN1"):
+                with m.If(take):
+                    m.d.comb += rx_crc.valid.eq(1)
+                    m.d.sync += [length[8:].eq(byte), count.eq(0)]
+                    with m.If(Cat(length[:8], byte) > P.MAX_PAYLOAD):
+                        m.d.sync += err_code.eq(P.Err.OVERSIZED)
+                        m.d.comb += bump["oversized"].eq(1)
+                        m.next = "ERROR"
+                    with m.Elif(Cat(length[:8], byte) == 0):
+                        m.next = "CRC0"
+                    with m.Else():
+                        m.next = "PAYLOAD"
+                with m.If(timed_out):
+                    m.d.sync += err_code.eq(P.Err.TRUNCATED)
+                    m.d.comb += bump["truncated"].eq(1)
+                    m.next = "ERROR"
+            with m.State("PAYLOAD"):
+                m.d.comb += [pl_wr.addr.eq(count), pl_wr.data.eq(byte)]
+                with m.If(take):
+                    m.d.comb += [rx_crc.valid.eq(1), pl_wr.en.eq(1)]
+                    with m.If(count < 8):
+                        m.d.sync += head[count[:3]].eq(byte)
+                    m.d.sync += count.eq(count + 1)
+                    with m.If(count == length - 1):
+                        m.next = "CRC0"
+                with m.If(timed_out):
+                    m.d.sync += err_code.eq(P.Err.TRUNCATED)
+                    m.d.comb += bump["truncated"].eq(1)
+                    m.next = "ERROR"
+            with m.State("CRC0"):
+                with m.If(take):
+                    m.d.comb += rx_crc.valid.eq(1)
+                    m.next = "CRC1"
+                with m.If(timed_out):
+                    m.d.sync += err_code.eq(P.Err.TRUNCATED)
+                    m.d.comb += bump["truncated"].eq(1)
+                    m.next = "ERROR"
+            with m.State("CRC1"):
+                with m.If(take):
+                    m.d.comb += rx_crc.valid.eq(1)
+                    m.next = "CHECK"
+                with m.If(timed_out):
+                    m.d.sync += err_code.eq(P.Err.TRUNCATED)
+                    m.d.comb += bump["truncated"].eq(1)
+                    m.next = "ERROR"
+            with m.State("CHECK"):                       # the CRC register now holds the residue
+                with m.If(~rx_crc.match_detected):
+                    m.d.sync += err_code.eq(P.Err.BAD_CRC)
+                    m.d.comb += bump["bad_crc"].eq(1)
+                    m.next = "ERROR"
+                with m.Elif(version != P.VERSION):
+                    m.d.sync += err_code.eq(P.Err.BAD_VERSION)
+                    m.d.comb += bump["bad_version"].eq(1)
+                    m.next = "ERROR"
+                with m.Else():
+                    m.d.comb += frame_go.eq(1)
+                    m.next = "BUSY"
+            with m.State("ERROR"):
+                m.d.comb += frame_err.eq(1)
+                m.next = "BUSY"
+            with m.State("BUSY"):                        # the executor answers; bytes now are garbage
+                with m.If(take):
+                    m.d.comb += bump["garbage_bytes"].eq(1)
+                with m.If(exec_done):
+                    m.next = "HUNT"
+
+        m.d.comb += in_frame.eq(~receiver.ongoing("HUNT") & ~receiver.ongoing("BUSY") &
+                                ~receiver.ongoing("ERROR") & ~receiver.ongoing("CHECK"))
+
+        # ---- sender: one frame of `tx_len` payload bytes from `tx_vec` (or the voltages) -----------------------
+        ident = identity_bytes(self.params, N, self.config, self.clock_hz, self.dt_cycles)
+        vec_bytes = max(len(ident), 4 * len(P.COUNTERS), 10)
+        tx_vec = Signal(8 * vec_bytes)
+        tx_cmd = Signal(8)
+        tx_len = Signal(16)
+        tx_volts = Signal()                         # payload: first (u32), then v of neurons first.. via peek
+        tx_first = Signal(32)
+        tx_start = Signal()
+        tx_idle = Signal()
+        pidx = Signal(16)
+        settle = Signal(2)
+        m.submodules.tx_crc = tx_crc = CRC16_CCITT_FALSE(data_width=8).create()
+        out = Signal(8)
+        m.d.comb += [self.tx.payload.eq(out), tx_crc.data.eq(out)]
+        volt_word = Signal(signed(32))
+        m.d.comb += [core.peek_addr.eq(tx_first + (pidx - 4)[2:]), volt_word.eq(core.peek_v)]
+
+        def send_byte(value, nxt):
+            m.d.comb += [out.eq(value), self.tx.valid.eq(1)]
+            with m.If(self.tx.ready):
+                m.next = nxt
+            return self.tx.ready
+
+        with m.FSM(name="sender"):
+            with m.State("IDLE"):
+                m.d.comb += tx_idle.eq(1)
+                with m.If(tx_start):
+                    m.next = "SOF"
+            with m.State("SOF"):
+                with m.If(send_byte(P.SOF, "VERSION")):
+                    m.d.comb += tx_crc.start.eq(1)
+            for state, value, nxt in (("VERSION", P.VERSION, "CMD"), ("CMD", tx_cmd, "LEN0"),
+                                      ("LEN0", tx_len[:8], "LEN1")):
+                with m.State(state):
+                    m.d.comb += tx_crc.valid.eq(send_byte(value, nxt))
+            with m.State("LEN1"):
+                m.d.sync += [pidx.eq(0), settle.eq(3)]
+                m.d.comb += tx_crc.valid.eq(send_byte(tx_len[8:], "PAYLOAD"))
+                with m.If(self.tx.ready & (tx_len == 0)):
+                    m.next = "CRC_WAIT"
+            with m.State("PAYLOAD"):
+                with m.If(settle != 0):                 # let the peek address and data settle
+                    m.d.sync += settle.eq(settle - 1)
+                with m.Else():
+                    value = Signal(8)
+                    with m.If(tx_volts & (pidx >= 4)):
+                        m.d.comb += value.eq(volt_word.word_select(pidx[:2], 8))
+                    with m.Elif(tx_volts):
+                        m.d.comb += value.eq(tx_first.word_select(pidx[:2], 8))
+                    with m.Else():
+                        m.d.comb += value.eq(tx_vec.word_select(pidx, 8))
+                    m.d.comb += [out.eq(value), self.tx.valid.eq(1), tx_crc.valid.eq(self.tx.ready)]
+                    with m.If(self.tx.ready):
+                        m.d.sync += [pidx.eq(pidx + 1), settle.eq(3)]
+                        with m.If(pidx == tx_len - 1):
+                            m.next = "CRC_WAIT"
+            with m.State("CRC_WAIT"):                   # the CRC register takes the last byte
+                m.next = "CRC0"
+            with m.State("CRC0"):
+                crc_now = Signal(16)
+                m.d.sync += crc_now.eq(tx_crc.crc)
+                send_byte(tx_crc.crc[8:], "CRC1")
+            with m.State("CRC1"):
+                send_byte(crc_now[:8], "IDLE")
+
+        # ---- executor --------------------------------------------------------------------------------------
+        field32 = lambda k: Cat(head[k], head[k + 1], head[k + 2], head[k + 3])
+        field16 = lambda k: Cat(head[k], head[k + 1])
+        first = Signal(32)
+        k_total = Signal(16)
+        k_done = Signal(16)
+        word = Signal(32)
+        j = Signal(2)
+        steps = Signal(32)
+        requested = Signal(32)
+        accepted = Signal(32)
+        missed = Signal(32)
+        paced, tracing = Signal(), Signal()
+        tick = Signal(range(self.dt_cycles + 1))
+        quiet = Signal(range(8))
+        reply = Signal()                                # send the frame set up in this cycle, then finish
+        A = index_bits(N)
+
+        def start_reply(code, nbytes, vec):
+            m.d.sync += [tx_cmd.eq(code), tx_len.eq(nbytes), tx_vec.eq(vec), tx_volts.eq(0)]
+            m.d.comb += tx_start.eq(1)
+
+        def error(code):
+            m.d.sync += err_code.eq(code)
+            m.next = "SEND_ERROR"
+
+        # the trace stream carries no step number: count its events (N per step) from the core's reset
+        trace_step = Signal(STEP_BITS)
+        trace_n = Signal(range(N))
+        v32 = Signal(signed(32))
+        m.d.comb += v32.eq(core.trace.payload.v)
+        with m.If(core_rst):
+            m.d.sync += [trace_step.eq(0), trace_n.eq(0)]
+        with m.Elif(core.trace.valid & core.trace.ready):
+            m.d.sync += trace_n.eq(trace_n + 1)
+            with m.If(trace_n == N - 1):
+                m.d.sync += [trace_n.eq(0), trace_step.eq(trace_step + 1)]
+
+        with m.FSM(name="executor"):
+            with m.State("IDLE"):
+                with m.If(frame_err):
+                    m.next = "SEND_ERROR"
+                with m.Elif(frame_go):
+                    with m.Switch(cmd):
+                        with m.Case(P.Cmd.IDENTIFY):
+                            with m.If(length != 0):
+                                error(P.Err.BAD_LENGTH)
+                            with m.Else():
+                                m.next = "IDENTIFY"
+                        with m.Case(P.Cmd.WRITE_INPUTS):
+                            with m.If((length < 4) | (length[:2] != 0)):
+                                error(P.Err.BAD_LENGTH)
+                            with m.Elif(field32(0) + ((length - 4) >> 2) > N):
+                                error(P.Err.BAD_NEURON)
+                            with m.Else():
+                                m.d.sync += [first.eq(field32(0)), k_total.eq((length - 4) >> 2), k_done.eq(0),
+                                             j.eq(0)]
+                                m.next = "WRITE_ADDR"
+                                with m.If(length == 4):
+                                    m.next = "WRITE_REPLY"
+                        with m.Case(P.Cmd.RUN):
+                            with m.If(length != 5):
+                                error(P.Err.BAD_LENGTH)
+                            with m.Else():
+                                m.d.sync += [steps.eq(field32(0)), paced.eq(head[4][0]), tracing.eq(head[4][1]),
+                                             requested.eq(0), accepted.eq(0), missed.eq(0), tick.eq(0),
+                                             quiet.eq(0)]
+                                m.next = "RUN"
+                        with m.Case(P.Cmd.READ_VOLTAGES):
+                            with m.If(length != 6):
+                                error(P.Err.BAD_LENGTH)
+                            with m.Elif((field32(0) + field16(4) > N) | (field16(4) > (P.MAX_PAYLOAD - 4) // 4)):
+                                error(P.Err.BAD_NEURON)
+                            with m.Else():
+                                m.d.sync += [tx_cmd.eq(P.Cmd.READ_VOLTAGES | P.REPLY),
+                                             tx_len.eq(4 + 4 * field16(4)), tx_volts.eq(1), tx_first.eq(field32(0))]
+                                m.next = "VOLTAGES"
+                        with m.Case(P.Cmd.READ_COUNTERS):
+                            with m.If(length != 1):
+                                error(P.Err.BAD_LENGTH)
+                            with m.Else():
+                                start_reply(P.Cmd.READ_COUNTERS | P.REPLY, 4 * len(P.COUNTERS),
+                                            Cat(*(counters[name] for name in P.COUNTERS)))
+                                m.d.comb += bump["frames_ok"].eq(1)
+                                m.next = "FINISH_COUNTERS"
+                        with m.Case(P.Cmd.RESET):
+                            with m.If(length != 0):
+                                error(P.Err.BAD_LENGTH)
+                            with m.Else():
+                                m.d.comb += core_rst.eq(1)
+                                m.next = "RESET_WAIT"
+                        with m.Default():
+                            error(P.Err.UNKNOWN_COMMAND)
+            with m.State("SEND_ERROR"):
+                with m.If(tx_idle):
+                    start_reply(P.Cmd.ERROR, 2, Cat(err_code, cmd))
+                    with m.Switch(err_code):
+                        with m.Case(P.Err.BAD_LENGTH):
+                            m.d.comb += bump["bad_length"].eq(1)
+                        with m.Case(P.Err.BAD_NEURON):
+                            m.d.comb += bump["bad_neuron"].eq(1)
+                        with m.Case(P.Err.UNKNOWN_COMMAND):
+                            m.d.comb += bump["unknown_command"].eq(1)
+                    m.next = "FINISH"
+            with m.State("IDENTIFY"):
+                m.d.comb += bump["frames_ok"].eq(1)
+                start_reply(P.Cmd.IDENTIFY | P.REPLY, len(ident), _bytes_const(ident))
+                m.next = "FINISH"
+            # WRITE_INPUTS: value k is payload bytes 4+4k .. 7+4k; the payload RAM answers a cycle later
+            with m.State("WRITE_ADDR"):
+                m.d.comb += pl_rd.addr.eq(4 + 4 * k_done + j)
+                m.next = "WRITE_DATA"
+            with m.State("WRITE_DATA"):
+                m.d.sync += [word.eq(Cat(word[8:], pl_rd.data)), j.eq(j + 1)]
+                with m.If(j == 3):
+                    m.next = "WRITE_PUSH"
+                with m.Else():
+                    m.next = "WRITE_ADDR"
+            with m.State("WRITE_PUSH"):
+                m.d.comb += [core.cur.valid.eq(1), core.cur.payload.neuron.eq(first + k_done),
+                             core.cur.payload.u.eq(word[:c.W])]
+                with m.If(core.cur.ready):
+                    m.d.sync += k_done.eq(k_done + 1)
+                    m.next = "WRITE_ADDR"
+                    with m.If(k_done + 1 == k_total):
+                        m.next = "WRITE_REPLY"
+            with m.State("WRITE_REPLY"):
+                m.d.comb += bump["frames_ok"].eq(1)
+                start_reply(P.Cmd.WRITE_INPUTS | P.REPLY, 4, Cat(k_total, Const(0, 16)))
+                m.next = "FINISH"
+            with m.State("VOLTAGES"):
+                m.d.comb += [tx_start.eq(1), bump["frames_ok"].eq(1)]
+                m.next = "FINISH"
+            with m.State("RESET_WAIT"):
+                with m.If(~core.busy):
+                    m.d.comb += bump["frames_ok"].eq(1)
+                    start_reply(P.Cmd.RESET | P.REPLY, 0, 0)
+                    m.next = "FINISH"
+            with m.State("RUN"):
+                # step requests: all at once (fast) or one per tick (paced)
+                with m.If(paced):
+                    with m.If(tick == 0):
+                        m.d.sync += tick.eq(self.dt_cycles - 1)
+                        with m.If(requested != steps):
+                            m.d.sync += requested.eq(requested + 1)
+                            with m.If((requested != accepted) & (missed != 0xFFFF_FFFF)):
+                                m.d.sync += missed.eq(missed + 1)
+                                m.d.comb += bump["missed_deadlines"].eq(1)
+                    with m.Else():
+                        m.d.sync += tick.eq(tick - 1)
+                with m.Else():
+                    m.d.sync += requested.eq(steps)
+                m.d.comb += core.step.eq(accepted != requested)
+                with m.If(core.step & ~core.busy):
+                    m.d.sync += accepted.eq(accepted + 1)
+                # events: spikes first, then trace; each becomes a frame when the sender is free
+                with m.If(tx_idle & core.spikes.valid):
+                    m.d.comb += [core.spikes.ready.eq(1), self.activity.eq(1)]
+                    start_reply(P.Cmd.SPIKE, 6, Cat(core.spikes.payload.step, core.spikes.payload.neuron,
+                                                    Const(0, 32 - A)))
+                with m.Elif(tx_idle & core.trace.valid & tracing):
+                    m.d.comb += core.trace.ready.eq(1)
+                    start_reply(P.Cmd.TRACE, 10, Cat(trace_step, core.trace.payload.neuron, Const(0, 32 - A), v32))
+                with m.If(~tracing):
+                    m.d.comb += core.trace.ready.eq(1)       # traced voltages are dropped unless asked for
+                # done: every step accepted, the core idle and both streams quiet past the FIFO latency
+                settled = (accepted == steps) & ~core.busy & ~core.spikes.valid & ~core.trace.valid & tx_idle
+                with m.If(~settled):
+                    m.d.sync += quiet.eq(0)
+                with m.Elif(quiet != CoreTiming.FIFO_LATENCY + 2):
+                    m.d.sync += quiet.eq(quiet + 1)
+                with m.Else():
+                    m.d.comb += bump["frames_ok"].eq(1)
+                    start_reply(P.Cmd.RUN | P.REPLY, 8, Cat(accepted, missed))
+                    m.next = "FINISH"
+            with m.State("FINISH_COUNTERS"):
+                with m.If(head[0][0]):
+                    m.d.comb += clear_counters.eq(1)
+                m.next = "FINISH"
+            with m.State("FINISH"):                       # wait until the reply has left
+                with m.If(tx_idle & ~tx_start):
+                    m.d.comb += exec_done.eq(1)
+                    m.next = "IDLE"
+        return m
