@@ -33,13 +33,7 @@ from lifgen import protocol as P
 from lifgen.hw.core import LIFArray
 from lifgen.params import STEP_BITS, CoreConfig, CoreTiming, LIFParams, index_bits
 
-__all__ = ["LinkedArray", "identity_bytes", "board_core_config"]
-
-
-def board_core_config(config: CoreConfig = CoreConfig()):
-    """The core options a board uses: the given ones plus the trace stream and the peek port."""
-    return CoreConfig(trace=True, peek=True, mul_stages=config.mul_stages,
-                      spike_fifo_depth=config.spike_fifo_depth, trace_fifo_depth=config.trace_fifo_depth)
+__all__ = ["LinkedArray", "identity_bytes"]
 
 
 def identity_bytes(params: LIFParams, neurons, config: CoreConfig, clock_hz, dt_cycles):
@@ -66,7 +60,7 @@ class LinkedArray(wiring.Component):
         """``dt_cycles``: clock cycles per paced step; ``byte_cycles``: clock cycles per UART byte (sets the
         mid-frame timeout)."""
         self.params, self.neurons = params, neurons
-        self.config = board_core_config(config)
+        self.config = config.with_host_link()
         self.timing = self.config.timing(neurons)
         self.clock_hz, self.dt_cycles, self.byte_cycles = clock_hz, max(1, int(dt_cycles)), byte_cycles
         super().__init__()

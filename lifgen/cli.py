@@ -119,14 +119,51 @@ def cmd_simulate(args):
 def cmd_verify(args):
     params = params_from_args(args)
     current, neurons, steps = current_from_args(args, params)
+    if args.waves and args.model != "rtl":
+        raise LifgenError("--waves needs --model rtl")
     from .sim.scoreboard import format_report
-    report = models.verify(params, current, neurons, steps, core=core_from_args(args), sim=args.sim,
-                           waves=args.waves, stall=args.stall, progress=_progress)
+    report = models.verify(params, current, neurons, steps, model=args.model, core=core_from_args(args),
+                           sim=args.sim, waves=args.waves, stall=args.stall, progress=_progress)
     if args.json:
         _print_json(report)
     else:
-        print(format_report(report, params, args.sim))
+        print(format_report(report, params, f"{args.model}, {args.sim}"))
     return 0 if report["match"] else 1
+
+
+class _ProgressBar:
+    """Step progress on stderr: a bar redrawn in place when stdout is a terminal, plain lines otherwise."""
+
+    def __init__(self):
+        self.tty = sys.stdout.isatty()
+        self.last = -1
+
+    def __call__(self, message, done=None, total=None):
+        if done is None or total is None or not self.tty:
+            if done is None or done == total or not self.tty and done * 20 // total != self.last:
+                _progress(message)
+                if done is not None:
+                    self.last = done * 20 // total
+            return
+        width = 30
+        filled = width * done // total
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {message}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def cmd_run(args):
+    params = params_from_args(args)
+    current, neurons, steps = current_from_args(args, params)
+    result = models.run_on_board(args.board, params, current, neurons, steps, port=args.port,
+                                 simulator=args.simulator if args.sim else None, paced=args.paced,
+                                 trace=args.trace, core=core_from_args(args), baudrate=args.baud,
+                                 progress=_ProgressBar())
+    if args.json:
+        _print_json(models.simulation_json(result, params))
+    else:
+        print(models.summary_text(result, params))
 
 
 def cmd_verilog(args):
@@ -164,31 +201,55 @@ def build_parser():
     parser = _Parser(prog="lifgen", description="LIF neuron array generator, golden model and verification.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def add_run_options(p):
+    def add_input_options(p, steps_required=False):
         p.add_argument("--neurons", type=int, default=None, help="number of neurons (default 1, or the file's)")
-        p.add_argument("--steps", type=int, default=None, help="time steps (default 1000, or the file's)")
+        p.add_argument("--steps", type=int, default=None, required=steps_required,
+                       help="time steps" + ("" if steps_required else " (default 1000, or the file's)"))
         src = p.add_mutually_exclusive_group()
         src.add_argument("--current-mv", type=float, default=16.0, metavar="X",
                          help="constant input R*I in mV for every neuron (default 16)")
         src.add_argument("--current-file", metavar="F.npy", help=".npy of shape [N] or [T, N], in mV")
         p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    def add_run_options(p):
+        add_input_options(p)
         p.add_argument("--sim", choices=SIMULATORS, default="icarus",
-                       help="simulator for the RTL (default icarus)")
+                       help="simulator for the RTL and the simulated board (default icarus)")
         p.add_argument("--waves", metavar="OUT.vcd|OUT.fst", help="write the RTL waveform (for GTKWave)")
         add_param_options(p)
         add_core_options(p)
 
     p = sub.add_parser("simulate", help="run a model and report spikes, rates and final voltages")
-    p.add_argument("--model", choices=models.MODELS, default="fixed")
+    p.add_argument("--model", choices=[k for k in models.MODELS if k != "board"], default="fixed",
+                   help="which model runs (a board on a serial port: lifgen run)")
     p.add_argument("--plot", metavar="OUT.png", help="write membrane traces and a raster")
     add_run_options(p)
     p.set_defaults(_parser=p, func=cmd_simulate)
 
-    p = sub.add_parser("verify", help="run the golden model and the RTL and compare every event")
+    p = sub.add_parser("verify", help="run the golden model and the RTL (or the simulated board) and compare "
+                                      "every event")
+    p.add_argument("--model", choices=[k for k in models.VERIFIABLE if k != "board"], default="rtl",
+                   help="the model under test (default rtl)")
     p.add_argument("--stall", type=int, default=0, metavar="0..255",
-                   help="random backpressure on spikes and trace: not ready with probability stall/256")
+                   help="random backpressure on spikes and trace: not ready with probability stall/256 (rtl)")
     add_run_options(p)
     p.set_defaults(_parser=p, func=cmd_verify)
+
+    p = sub.add_parser("run", help="run on a board (or the simulated board) through the host link")
+    p.add_argument("--board", required=True, metavar="NAME", help="board name (see lifgen boards)")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--port", metavar="PORT", help="the board's serial port (or any pyserial URL)")
+    where.add_argument("--sim", action="store_true", help="run on the simulated board instead")
+    p.add_argument("--simulator", choices=SIMULATORS, default="icarus",
+                   help="simulator for --sim (default icarus)")
+    p.add_argument("--paced", action="store_true", help="one step per dt of the board's timer (real time); "
+                                                        "missed deadlines are counted")
+    p.add_argument("--trace", action="store_true", help="also read back every voltage after every step")
+    p.add_argument("--baud", type=int, default=None, help="UART baud rate (default: the board's)")
+    add_input_options(p, steps_required=True)
+    add_param_options(p)
+    add_core_options(p)
+    p.set_defaults(_parser=p, func=cmd_run)
 
     p = sub.add_parser("verilog", help="write the neuron array as a Verilog file")
     p.add_argument("--neurons", type=int, required=True)

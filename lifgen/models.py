@@ -2,30 +2,37 @@
 """Run any model of the neuron array behind one function and one result type.
 
 Model kinds (:data:`MODELS`): ``fixed`` (the bit-exact integer golden model), ``float`` (float64, exact
-exponential integration), ``rtl`` (the generated Verilog in Icarus Verilog or Verilator). ``lifgen simulate``,
-``lifgen verify`` and ``lifgen demo`` all go through :func:`run`; later kinds (the simulated board, the board
-itself) plug in here.
+exponential integration), ``rtl`` (the generated Verilog in Icarus Verilog or Verilator), ``board-sim`` (the
+board's logic in a simulator, driven through the host driver over a local socket) and ``board`` (a board on a
+serial port, through the same driver). ``lifgen simulate``, ``lifgen verify``, ``lifgen run`` and ``lifgen demo``
+all go through :func:`run`.
 
 Progress is reported through a callback, never printed: ``progress(message, done=None, total=None)``, where
 ``done``/``total`` count steps when the model knows them.
 """
 
+import contextlib
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from . import host
 from .errors import InputError
 from .golden import fixed, floating
 from .golden.stats import mean_rate_hz
 from .params import CoreConfig, LIFParams
-from .stimulus import currents_to_q
+from .stimulus import currents_to_q, input_schedule
 
-__all__ = ["MODELS", "SIMULATED", "ModelResult", "run", "verify", "simulation_json", "summary_text",
-           "PROGRESS_UPDATES"]
+__all__ = ["MODELS", "SIMULATED", "VERIFIABLE", "ModelResult", "BoardDetail", "run", "run_on_board", "verify",
+           "simulation_json", "DEFAULT_BAUD",
+           "summary_text", "PROGRESS_UPDATES"]
 
-MODELS = ("fixed", "float", "rtl")
-SIMULATED = ("rtl",)                    # kinds that run a simulator (and can write waves)
+MODELS = ("fixed", "float", "rtl", "board-sim", "board")
+SIMULATED = ("rtl", "board-sim")             # kinds that run a simulator
+VERIFIABLE = ("rtl", "board-sim", "board")   # kinds `verify` compares with the fixed golden model
+
+SIM_BOARD_TIMEOUT_S = 300.0               # longest silence from the simulated board (it is slow, not dead)
 
 # Golden runs of at least this many neuron-updates report their progress about every 5 %.
 PROGRESS_UPDATES = 50_000_000
@@ -39,7 +46,8 @@ class ModelResult:
     last step. ``v_trace_mv``: [T, N] mV after every step, when asked for. ``v_trace``: the same as Q-format
     integers for the fixed-point models (``fixed``, ``rtl``), else None. ``cycles``: clock cycles of the run
     (``rtl``), else None. ``detail``: the model's own result object (``FixedResult``, ``FloatResult``,
-    ``RTLResult``) for callers that need more (event cycles, build directory).
+    ``RTLResult``, :class:`BoardDetail`) for callers that need more (event cycles, build directory, link
+    counters). Board kinds give ``v_trace`` (integers) too.
     """
     model: str
     neurons: int
@@ -56,6 +64,19 @@ class ModelResult:
         return getattr(self.detail, "trace_order", None)
 
 
+@dataclass
+class BoardDetail:
+    """What a board run reports besides spikes and voltages: the link's counters as the board counted them
+    (``lifgen.protocol.COUNTERS``, read and cleared at the end of the run), the host's own decoder errors,
+    the paced deadlines missed, and the URL it ran on."""
+    url: str
+    counters: dict
+    host_errors: dict
+    missed_deadlines: int
+    paced: bool
+    identity: dict = field(default_factory=dict)
+
+
 def _golden_progress(progress, neurons, steps):
     if progress is None or neurons * steps < PROGRESS_UPDATES:
         return None
@@ -63,12 +84,16 @@ def _golden_progress(progress, neurons, steps):
 
 
 def run(model, params: LIFParams, current_mv, neurons, steps, *, trace=False, core=CoreConfig(), sim="icarus",
-        waves=None, stall=0, progress=None) -> ModelResult:
+        waves=None, stall=0, progress=None, port=None, paced=False, baudrate=host.DEFAULT_BAUDRATE) -> ModelResult:
     """Run ``model`` for ``steps`` steps on ``neurons`` neurons with input ``current_mv`` (R*I in mV: scalar,
-    [N] or [T, N]). ``trace``: keep every step's voltages. ``core``, ``sim``, ``waves``, ``stall`` (random
-    backpressure 0..255 on the output streams) apply to the simulated kinds only."""
+    [N] or [T, N]). ``trace``: keep every step's voltages. ``core`` and ``sim`` apply to the simulated kinds;
+    ``waves`` and ``stall`` (random backpressure 0..255 on the output streams) to ``rtl``; ``port`` (a serial
+    device or any pyserial URL), ``baudrate`` and ``paced`` (one step per dt of the board's timer) to the boards."""
     if model not in MODELS:
         raise InputError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}", field="model")
+    if model in ("board-sim", "board"):
+        return _run_board(model, params, current_mv, neurons, steps, trace, core, sim, port, paced, baudrate,
+                          progress)
     if model == "fixed":
         res = fixed.simulate(params, current_mv, steps, neurons, trace=trace,
                              progress=_golden_progress(progress, neurons, steps))
@@ -102,32 +127,105 @@ def _run_rtl(params, current_mv, neurons, steps, trace, core, sim, waves, stall,
                        to_mv(res.v_trace) if trace else None, res.v_trace, res.cycles, res)
 
 
+def _segments(u, per_step, steps):
+    """Runs of steps with the same input: ``[(row, k), ...]``."""
+    if not per_step:
+        return [(u, steps)]
+    out = []
+    for t in range(steps):
+        if out and np.array_equal(out[-1][0], u[t]):
+            out[-1][1] += 1
+        else:
+            out.append([u[t], 1])
+    return [tuple(x) for x in out]
+
+
+def _run_board(model, params, current_mv, neurons, steps, trace, core, sim, port, paced, baudrate, progress):
+    u, per_step = input_schedule(params.fixed, currents_to_q(params.fixed, current_mv), steps, neurons)
+    if model == "board":
+        if port is None:
+            raise InputError("a board run needs the serial port the board is on", field="port")
+        place = contextlib.nullcontext(port)
+    else:
+        # Amaranth and cocotb take about a second to import; only the simulated board needs them.
+        from .sim.board import SimulatedBoard
+        if progress is not None:
+            progress(f"starting the simulated board in {sim}: {neurons} neurons")
+        place = SimulatedBoard(params, neurons, core, sim=sim)
+    spikes, rows, missed, done = [], [], 0, 0
+    with place as where:
+        url = where if model == "board" else where.url
+        # a simulated board runs ~10^4 times slower than its clock says: allow long silences
+        timeout = SIM_BOARD_TIMEOUT_S if model == "board-sim" else host.DEFAULT_TIMEOUT_S
+        partial = SIM_BOARD_TIMEOUT_S if model == "board-sim" else None
+        with host.Board.open(url, baudrate=baudrate, timeout=timeout, partial_timeout=partial) as board:
+            board.check_identity(params.fixed, neurons, mul_stages=core.mul_stages)
+            identity = board.identity
+            prev = np.zeros(neurons, dtype=np.int64)
+            for row, k in _segments(u, per_step, steps):
+                if not np.array_equal(row, prev):
+                    board.write_inputs(row)
+                    prev = row
+                report = None if progress is None else \
+                    (lambda d, total, base=done: progress(f"step {base + d}/{steps}", base + d, steps))
+                res = board.run(k, paced=paced, trace=trace, progress=report)
+                spikes.append(res.spikes)
+                if trace:
+                    rows.append(res.v_trace)
+                missed += res.missed_deadlines
+                done += k
+            v_final = board.read_voltages()
+            counters = board.read_counters(clear=True)
+            host_errors = dict(board.host_errors)
+        if model == "board-sim" and progress is not None:
+            progress(f"simulated board done (build in {where.build_dir})", steps, steps)
+    spikes = np.concatenate(spikes).reshape(-1, 2).astype(np.int64)
+    v_trace = np.concatenate(rows).astype(np.int64) if trace else None
+    to_mv = params.fixed.to_mv
+    detail = BoardDetail(url=url, counters=counters, host_errors=host_errors, missed_deadlines=missed,
+                         paced=paced, identity=identity)
+    return ModelResult(model, neurons, steps, spikes, to_mv(np.asarray(v_final, dtype=np.int64)),
+                       to_mv(v_trace) if trace else None, v_trace, None, detail)
+
+
 def verify(params: LIFParams, current_mv, neurons, steps, *, model="rtl", core=CoreConfig(), sim="icarus",
-           waves=None, stall=0, progress=None):
+           waves=None, stall=0, progress=None, port=None, paced=False, baudrate=host.DEFAULT_BAUDRATE):
     """Run the fixed golden model and ``model`` on the same input and compare every spike event and every
     voltage. Returns the scoreboard's report (``report["match"]`` tells the outcome)."""
-    if model not in SIMULATED:
-        raise InputError(f"only a simulated model can be verified ({', '.join(SIMULATED)}), not {model!r}",
+    if model not in VERIFIABLE:
+        raise InputError(f"only the hardware models can be verified ({', '.join(VERIFIABLE)}), not {model!r}",
                          field="model")
     if not 0 <= stall <= 255:
         raise InputError(f"stall must be in 0..255, not {stall}", field="stall")
     from .sim.scoreboard import compare       # numpy only, but it belongs to the simulation side
     golden = run("fixed", params, current_mv, neurons, steps, trace=True, progress=progress)
     dut = run(model, params, current_mv, neurons, steps, trace=True, core=core, sim=sim, waves=waves,
-              stall=stall, progress=progress)
-    return compare(golden, dut)
+              stall=stall, progress=progress, port=port, paced=paced, baudrate=baudrate)
+    report = compare(golden, dut)
+    report["model"] = model
+    if isinstance(dut.detail, BoardDetail):
+        report["link"] = dut.detail.counters
+        report["missed_deadlines"] = dut.detail.missed_deadlines
+    return report
 
 
 def simulation_json(result: ModelResult, params: LIFParams):
-    """The JSON object of ``lifgen simulate --json`` (pinned keys)."""
+    """The JSON object of ``lifgen simulate --json`` and ``lifgen run --json`` (pinned keys). Board runs add
+    ``link`` (the board's counters), ``host_errors`` and, when paced, ``missed_deadlines``."""
     rates = mean_rate_hz(result.spikes, result.neurons, result.steps, params.dt_ms)
-    return {
+    out = {
         "model": result.model, "neurons": result.neurons, "steps": result.steps, "dt_ms": params.dt_ms,
         "spikes": np.asarray(result.spikes).tolist(),
         "rate_hz": [float(r) for r in rates],
         "v_final_mv": [float(v) for v in result.v_final_mv],
         "params": params.as_dict(), "constants": params.fixed.as_dict(),
     }
+    if isinstance(result.detail, BoardDetail):
+        out["link"] = dict(result.detail.counters)
+        out["host_errors"] = dict(result.detail.host_errors)
+        if result.detail.paced:
+            out["missed_deadlines"] = result.detail.missed_deadlines
+    return out
 
 
 def summary_text(result: ModelResult, params: LIFParams, shown=10):
@@ -139,4 +237,27 @@ def summary_text(result: ModelResult, params: LIFParams, shown=10):
         lines.append(f"  neuron {n:4d}: {rates[n]:8.2f} Hz, v_final {result.v_final_mv[n]:8.3f} mV")
     if result.neurons > shown:
         lines.append(f"  ... {result.neurons - shown} more (the JSON output lists every neuron)")
+    if isinstance(result.detail, BoardDetail):
+        faults = {k: v for k, v in result.detail.counters.items() if k != "frames_ok" and v}
+        lines.append(f"link {result.detail.url}: {result.detail.counters.get('frames_ok', 0)} frames, "
+                     + (", ".join(f"{k} {v}" for k, v in faults.items()) if faults else "no errors")
+                     + (f"; {result.detail.missed_deadlines} deadlines missed" if result.detail.paced else ""))
     return "\n".join(lines)
+
+
+DEFAULT_BAUD = 1_000_000     # every listed board's USB-UART bridge (FT2232H, FT231X, FT232H) runs this reliably
+
+
+def run_on_board(board_name, params: LIFParams, current_mv, neurons, steps, *, port=None, simulator=None,
+                 paced=False, trace=False, core=CoreConfig(), baudrate=None, progress=None) -> ModelResult:
+    """``lifgen run``: run on the board ``board_name`` at ``port``, or on the simulated board when ``simulator``
+    names one. A neuron count the board cannot hold is refused before anything starts (``InputError``)."""
+    from .boards.registry import get_board, max_neurons
+    board = get_board(board_name)
+    limit = max_neurons(board, params.fixed, core.with_host_link())
+    if neurons > limit:
+        raise InputError(f"{neurons} neurons do not fit the {board.name} ({board.device}): {limit} at most with "
+                         f"these parameters", field="neurons")
+    model = "board-sim" if simulator else "board"
+    return run(model, params, current_mv, neurons, steps, trace=trace, core=core, sim=simulator or "icarus",
+               port=port, paced=paced, baudrate=baudrate or DEFAULT_BAUD, progress=progress)

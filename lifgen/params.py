@@ -230,6 +230,11 @@ class CoreConfig:
         _check_int("spike_fifo_depth", self.spike_fifo_depth, self.FIFO_DEPTH_MIN)
         _check_int("trace_fifo_depth", self.trace_fifo_depth, self.FIFO_DEPTH_MIN)
 
+    def with_host_link(self) -> "CoreConfig":
+        """These options as a board builds them: plus the trace stream and the peek port its host link uses."""
+        return CoreConfig(trace=True, peek=True, mul_stages=self.mul_stages,
+                          spike_fifo_depth=self.spike_fifo_depth, trace_fifo_depth=self.trace_fifo_depth)
+
     def timing(self, neurons) -> "CoreTiming":
         """The cycle timing of an array of ``neurons`` built with these options."""
         return CoreTiming(neurons, self.mul_stages)
