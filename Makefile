@@ -9,6 +9,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.lifgen-installed
 # pytest options for one-off runs, e.g. `make test PYTEST_ARGS="-k rtl -x"`
 PYTEST_ARGS ?=
+# both cores (pytest-xdist); `make test JOBS=0` runs in one process
+JOBS ?= 2
 
 .PHONY: demo test bench setup iverilog clean
 
@@ -26,7 +28,7 @@ demo: setup
 	$(VENV)/bin/lifgen demo --out out
 
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(JOBS) $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) scripts/bench_golden.py

@@ -17,7 +17,7 @@ Contract
   a tick that finds the previous step not yet accepted counts a missed deadline (the step still runs, late;
   nothing is skipped). Every spike event leaves as a ``SPIKE`` frame; with ``TRACE`` every (neuron, v) as a
   ``TRACE`` frame. When the link cannot keep up, the core's FIFOs fill and the core stalls: nothing is lost.
-  The ``RUN`` reply (steps run, deadlines missed) follows the last event.
+  The ``RUN`` reply (steps run, deadlines missed, SPIKE frames sent) follows the last event.
 - ``activity`` pulses for one cycle per spike event sent (for an LED).
 """
 
@@ -215,6 +215,7 @@ class LinkedArray(wiring.Component):
         tx_idle = Signal()
         pidx = Signal(16)
         settle = Signal(2)
+        next_byte = Signal(8)
         m.submodules.tx_crc = tx_crc = CRC16_CCITT_FALSE(data_width=8).create()
         out = Signal(8)
         m.d.comb += [self.tx.payload.eq(out), tx_crc.data.eq(out)]
@@ -245,17 +246,20 @@ class LinkedArray(wiring.Component):
                 with m.If(self.tx.ready & (tx_len == 0)):
                     m.next = "CRC_WAIT"
             with m.State("PAYLOAD"):
-                with m.If(settle != 0):                 # let the peek address and data settle
+                # payload byte `pidx`, registered (off the CRC's path): the peek address follows pidx, its data
+                # a cycle later, and the byte register a cycle after that, so wait 3 cycles after each byte
+                value = Signal(8)
+                with m.If(tx_volts & (pidx >= 4)):
+                    m.d.comb += value.eq(volt_word.word_select(pidx[:2], 8))
+                with m.Elif(tx_volts):
+                    m.d.comb += value.eq(tx_first.word_select(pidx[:2], 8))
+                with m.Else():
+                    m.d.comb += value.eq(tx_vec.word_select(pidx, 8))
+                m.d.sync += next_byte.eq(value)
+                with m.If(settle != 0):
                     m.d.sync += settle.eq(settle - 1)
                 with m.Else():
-                    value = Signal(8)
-                    with m.If(tx_volts & (pidx >= 4)):
-                        m.d.comb += value.eq(volt_word.word_select(pidx[:2], 8))
-                    with m.Elif(tx_volts):
-                        m.d.comb += value.eq(tx_first.word_select(pidx[:2], 8))
-                    with m.Else():
-                        m.d.comb += value.eq(tx_vec.word_select(pidx, 8))
-                    m.d.comb += [out.eq(value), self.tx.valid.eq(1), tx_crc.valid.eq(self.tx.ready)]
+                    m.d.comb += [out.eq(next_byte), self.tx.valid.eq(1), tx_crc.valid.eq(self.tx.ready)]
                     with m.If(self.tx.ready):
                         m.d.sync += [pidx.eq(pidx + 1), settle.eq(3)]
                         with m.If(pidx == tx_len - 1):
@@ -281,6 +285,7 @@ class LinkedArray(wiring.Component):
         requested = Signal(32)
         accepted = Signal(32)
         missed = Signal(32)
+        events_sent = Signal(32)
         paced, tracing = Signal(), Signal()
         tick = Signal(range(self.dt_cycles + 1))
         quiet = Signal(range(8))
@@ -335,7 +340,7 @@ class LinkedArray(wiring.Component):
                             with m.Else():
                                 m.d.sync += [steps.eq(field32(0)), paced.eq(head[4][0]), tracing.eq(head[4][1]),
                                              requested.eq(0), accepted.eq(0), missed.eq(0), tick.eq(0),
-                                             quiet.eq(0)]
+                                             quiet.eq(0), events_sent.eq(0)]
                                 m.next = "RUN"
                         with m.Case(P.Cmd.READ_VOLTAGES):
                             with m.If(length != 6):
@@ -427,6 +432,7 @@ class LinkedArray(wiring.Component):
                 # events: spikes first, then trace; each becomes a frame when the sender is free
                 with m.If(tx_idle & core.spikes.valid):
                     m.d.comb += [core.spikes.ready.eq(1), self.activity.eq(1)]
+                    m.d.sync += events_sent.eq(events_sent + 1)
                     start_reply(P.Cmd.SPIKE, 6, Cat(core.spikes.payload.step, core.spikes.payload.neuron,
                                                     Const(0, 32 - A)))
                 with m.Elif(tx_idle & core.trace.valid & tracing):
@@ -442,7 +448,7 @@ class LinkedArray(wiring.Component):
                     m.d.sync += quiet.eq(quiet + 1)
                 with m.Else():
                     m.d.comb += bump["frames_ok"].eq(1)
-                    start_reply(P.Cmd.RUN | P.REPLY, 8, Cat(accepted, missed))
+                    start_reply(P.Cmd.RUN | P.REPLY, 12, Cat(accepted, missed, events_sent))
                     m.next = "FINISH"
             with m.State("FINISH_COUNTERS"):
                 with m.If(head[0][0]):

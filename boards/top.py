@@ -1,22 +1,25 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Board tops: the neuron array behind a UART host link, with an activity LED.
 
+:class:`BoardTop` is what ``lifgen build`` puts on a board (clock, pins, :class:`BoardCore`).
+
 :class:`BoardCore` is everything a board runs except its PLL and pins: UART receiver and transmitter
 (``boards.uart``), the frame engine and the neuron array (``boards.link.LinkedArray``) and an LED stretcher.
 Its ports are plain pins (``rx``, ``tx``, ``led``), so the same design runs in a bitstream and, with a bit
 period of a few clock cycles, in Icarus Verilog as the simulated board (``lifgen.sim.board``).
 """
 
-from amaranth.hdl import Module, Signal
-from amaranth.lib import wiring
+from amaranth.hdl import Elaboratable, Module, Signal
+from amaranth.lib import io, wiring
 from amaranth.lib.wiring import In, Out
 
+from lifgen.errors import ParameterError
 from lifgen.params import CoreConfig, LIFParams
 
 from .link import LinkedArray
-from .uart import UARTRx, UARTTx
+from .uart import MIN_BIT_CYCLES, UARTRx, UARTTx
 
-__all__ = ["BoardCore", "link_timing"]
+__all__ = ["BoardCore", "BoardTop", "link_timing", "check_baud", "achievable_clock_hz", "MAX_BAUD_ERROR"]
 
 
 def link_timing(params: LIFParams, clock_hz, baud):
@@ -53,10 +56,81 @@ class BoardCore(wiring.Component):
         m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx)]
         wiring.connect(m, rx.bytes, link.rx)
         wiring.connect(m, link.tx, tx.bytes)
-        lit = Signal(range(self.led_cycles + 1))
+        # LED stretcher: `lit` counts down once every 2**prescale cycles, so no long carry chain sits on one path
+        prescale = max(0, min(12, (self.led_cycles // 8).bit_length()))
+        pre = Signal(prescale + 1)
+        pre_tick = Signal()
+        m.d.sync += [pre.eq(pre[:prescale] + 1), pre_tick.eq(pre[prescale])] if prescale else pre_tick.eq(1)
+        lit = Signal(range((self.led_cycles >> prescale) + 2))
         with m.If(link.activity):
-            m.d.sync += lit.eq(self.led_cycles)
-        with m.Elif(lit != 0):
+            m.d.sync += [lit.eq((self.led_cycles >> prescale) + 1), self.led.eq(1)]
+        with m.Elif(pre_tick & (lit != 0)):
             m.d.sync += lit.eq(lit - 1)
-        m.d.comb += self.led.eq(lit != 0)
+        with m.Elif(lit == 0):
+            m.d.sync += self.led.eq(0)
         return m
+
+
+class BoardTop(Elaboratable):
+    """What ``lifgen build`` puts on a board: the clock (``boards.pll.clock_domain``: PLL or oscillator, reset
+    held until lock), the UART pins, the activity LED and :class:`BoardCore`.
+
+    ``clock_hz``: the requested core clock (default: the board's); the PLL gives the highest frequency it can
+    reach that is not above it, and ``actual_clock_hz`` is set when the top is elaborated. ``baud``: the UART
+    rate; the bit period is the nearest whole number of clock cycles, refused (``ParameterError``) when that
+    is more than :data:`MAX_BAUD_ERROR` off the request or fewer than ``uart.MIN_BIT_CYCLES``.
+    """
+
+    def __init__(self, board, params: LIFParams, neurons, config: CoreConfig = CoreConfig(), *, clock_hz=None,
+                 baud=1_000_000):
+        self.board, self.params, self.neurons, self.config = board, params, neurons, config
+        self.clock_hz = float(clock_hz if clock_hz is not None else board.default_clock_hz)
+        self.baud = baud
+        # refuse an unreachable clock or baud rate now, before any synthesis
+        self.actual_clock_hz = achievable_clock_hz(board, self.clock_hz)
+        self.bit_cycles = check_baud(self.actual_clock_hz, baud)
+
+    def elaborate(self, platform):
+        from .pll import clock_domain
+        m = Module()
+        actual = clock_domain(m, platform, self.board, self.clock_hz)
+        assert actual == self.actual_clock_hz
+        bit_cycles, dt_cycles = link_timing(self.params, actual, self.baud)
+        m.submodules.core = core = BoardCore(self.params, self.neurons, self.config, clock_hz=actual,
+                                             bit_cycles=bit_cycles, dt_cycles=dt_cycles)
+        uart = self.board.request_uart(platform)
+        m.submodules.rx_buf = rx = io.Buffer("i", uart.rx)
+        m.submodules.tx_buf = tx = io.Buffer("o", uart.tx)
+        m.submodules.led_buf = led = io.Buffer("o", self.board.request_led(platform))
+        m.d.comb += [core.rx.eq(rx.i), tx.o.eq(core.tx), led.o.eq(core.led)]
+        return m
+
+
+MAX_BAUD_ERROR = 0.02
+
+
+def achievable_clock_hz(board, clock_hz):
+    """The core clock ``boards.pll.clock_domain`` will make for a request: the oscillator itself, or the highest
+    PLL output not above ``clock_hz``. ``ParameterError`` when the PLL cannot reach it."""
+    from .pll import ecp5_pll, ice40_pll
+    if float(clock_hz) == float(board.oscillator_hz):
+        return float(board.oscillator_hz)
+    calc = ice40_pll if board.family == "ice40" else ecp5_pll
+    return calc(float(board.oscillator_hz), float(clock_hz), at_most=True).f_out_hz
+
+
+def check_baud(clock_hz, baud):
+    """Refuse a baud rate the clock cannot make within :data:`MAX_BAUD_ERROR` (8N1 tolerates about 4 %
+    between both ends together)."""
+    if isinstance(baud, bool) or not isinstance(baud, int) or baud <= 0:
+        raise ParameterError(f"the baud rate must be a positive integer, not {baud!r}", field="baud")
+    bit_cycles = round(clock_hz / baud)
+    if bit_cycles < MIN_BIT_CYCLES:
+        raise ParameterError(f"{baud} baud needs at least {MIN_BIT_CYCLES} clock cycles a bit; the core clock "
+                             f"{clock_hz / 1e6:g} MHz gives {clock_hz / baud:.2f}", field="baud")
+    error = abs(clock_hz / bit_cycles - baud) / baud
+    if error > MAX_BAUD_ERROR:
+        raise ParameterError(f"{baud} baud is {100 * error:.1f} % off at {clock_hz / 1e6:g} MHz "
+                             f"({bit_cycles} cycles a bit); choose a baud rate that divides the clock",
+                             field="baud")
+    return bit_cycles

@@ -45,7 +45,7 @@ PARAM_OPTIONS = [
 ]
 
 # Library error fields whose option is not simply "--" + field with "_" as "-".
-FIELD_OPTIONS = {"current": "--current-mv/--current-file"}
+FIELD_OPTIONS = {"current": "--current-mv/--current-file", "clock_hz": "--clock-mhz", "url": "--port"}
 
 
 def add_param_options(parser):
@@ -127,7 +127,7 @@ def cmd_verify(args):
     if args.json:
         _print_json(report)
     else:
-        print(format_report(report, params, f"{args.model}, {args.sim}"))
+        print(format_report(report, params, args.sim))
     return 0 if report["match"] else 1
 
 
@@ -192,9 +192,56 @@ def cmd_fi_curve(args):
             print(f"plot written to {args.plot}")
 
 
+def cmd_boards(args):
+    from .boards.registry import board_table      # cheap: amaranth_boards loads only when a platform is made
+    rows = board_table(params_from_args(args).fixed, core_from_args(args).with_host_link())
+    if args.json:
+        _print_json(rows)
+        return
+    print(f"{'board':<18} {'device':<13} {'package':<8} {'osc MHz':>7} {'core MHz':>8} {'max N':>7}  programmer")
+    for r in rows:
+        print(f"{r['name']:<18} {r['device']:<13} {r['package']:<8} {r['oscillator_mhz']:7g} "
+              f"{r['default_clock_mhz']:8g} {r['max_neurons']:7d}  {r['programmer']}")
+    print("max N: the largest neuron count today's core fits in the board's block RAM with these parameters")
+
+
+def _print_report(report):
+    print(f"{report.board} ({report.device}): {report.neurons} neurons, built in {report.seconds:.1f} s")
+    print(f"  logic  {report.luts}/{report.luts_available} LUT cells, {report.ffs} flip-flops")
+    print(f"  memory {report.brams}/{report.brams_available} block RAMs, {report.sprams} SPRAMs; "
+          f"{report.dsps} DSPs")
+    print(f"  clock  Fmax {report.fmax_mhz:.1f} MHz for a target of {report.target_mhz:g} MHz: "
+          + ("met" if report.timing_met else "NOT MET"))
+    print(f"  bitstream {report.bitstream}")
+
+
+def cmd_build(args):
+    params = params_from_args(args)
+    # Amaranth and the YoWASP tools load only for a build
+    import subprocess
+
+    from .boards.flow import build_for_board, programming_command
+    report = build_for_board(args.board, params, args.neurons, core_from_args(args), clock_mhz=args.clock_mhz,
+                             out=args.out, baud=args.baud, seed=args.seed)
+    if args.json:
+        _print_json({**report.as_dict(), "utilization": report.utilization})
+    else:
+        _print_report(report)
+    report.check()                       # unmet timing: one line, exit 1
+    if args.program or args.dry_run:
+        cmd = programming_command(args.board, report.bitstream)
+        if args.dry_run:
+            print(" ".join(cmd), file=sys.stderr if args.json else sys.stdout)
+        else:
+            _progress(f"programming: {' '.join(cmd)}")
+            if subprocess.run(cmd).returncode != 0:
+                raise LifgenError(f"programming failed: {' '.join(cmd)}")
+
+
 def cmd_demo(args):
     from .demo import run_demo
-    run_demo(args.out, neurons=args.neurons, steps=args.steps, rtl=not args.no_rtl, progress=_progress)
+    run_demo(args.out, neurons=args.neurons, steps=args.steps, rtl=not args.no_rtl,
+             board=not (args.no_rtl or args.no_board), progress=_progress)
 
 
 def build_parser():
@@ -269,11 +316,33 @@ def build_parser():
     add_param_options(p)
     p.set_defaults(_parser=p, func=cmd_fi_curve)
 
+    p = sub.add_parser("boards", help="list the boards lifgen builds for")
+    p.add_argument("--json", action="store_true", help="print one JSON array")
+    add_param_options(p)
+    add_core_options(p)
+    p.set_defaults(_parser=p, func=cmd_boards)
+
+    p = sub.add_parser("build", help="build a bitstream for a board (Yosys and nextpnr from YoWASP)")
+    p.add_argument("--board", required=True, metavar="NAME", help="board name (see lifgen boards)")
+    p.add_argument("--neurons", type=int, default=256, help="number of neurons (default 256)")
+    p.add_argument("--clock-mhz", type=float, default=None, metavar="F",
+                   help="core clock in MHz (default: the board's; the PLL gives the nearest frequency not above)")
+    p.add_argument("--baud", type=int, default=1_000_000, help="UART baud rate (default 1000000)")
+    p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed (default 1)")
+    p.add_argument("--out", metavar="DIR", default=None, help="build directory (default build/<board>)")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    p.add_argument("--program", action="store_true", help="flash the bitstream after a good build")
+    p.add_argument("--dry-run", action="store_true", help="print the programming command instead of running it")
+    add_param_options(p)
+    add_core_options(p)
+    p.set_defaults(_parser=p, func=cmd_build)
+
     p = sub.add_parser("demo", help="the main job: models, comparison and plots under --out")
     p.add_argument("--out", default="out")
     p.add_argument("--neurons", type=int, default=64)
     p.add_argument("--steps", type=int, default=3000)
-    p.add_argument("--no-rtl", action="store_true", help="golden models only (no Verilog, no simulator)")
+    p.add_argument("--no-rtl", action="store_true", help="golden models only (no Verilog, no simulator, no board)")
+    p.add_argument("--no-board", action="store_true", help="skip the simulated board and the bitstream")
     p.set_defaults(_parser=p, func=cmd_demo)
     return parser
 

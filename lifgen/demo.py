@@ -22,9 +22,11 @@ def _section(title):
     print(f"\n== {title}")
 
 
-def run_demo(out_dir="out", neurons=64, steps=3000, rtl=True, progress=None):
-    """Print the demo's report and write its figures (and with ``rtl`` the Verilog) under ``out_dir``.
-    Raises :class:`MismatchError` when the RTL does not match the golden model."""
+def run_demo(out_dir="out", neurons=64, steps=3000, rtl=True, board=True, progress=None):
+    """Print the demo's report and write its figures (and with ``rtl`` the Verilog) under ``out_dir``; with
+    ``board`` also run the population on the simulated board through the host driver and build the iCEBreaker
+    bitstream under ``out_dir/icebreaker``. Raises :class:`MismatchError` when a hardware model does not match
+    the golden model."""
     check_neurons(neurons)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise InputError(f"steps must be >= 1, not {steps}", field="steps")
@@ -87,6 +89,8 @@ def run_demo(out_dir="out", neurons=64, steps=3000, rtl=True, progress=None):
 
     if rtl:
         _rtl_section(out_dir, params, current, res_fx, steps, progress)
+    if board:
+        _board_section(out_dir, params, current, min(steps, BOARD_STEPS), progress)
     return {"params": params, "current": current, "fixed": res_fx, "float": res_fl}
 
 
@@ -107,3 +111,35 @@ def _rtl_section(out_dir, params, current, golden, steps, progress):
     print(format_report(report, params, "icarus"))
     if not report["match"]:
         raise MismatchError("the RTL does not match the golden model")
+
+
+BOARD_STEPS = 1000      # the simulated UART moves a byte per 40 clock cycles: keep the board part short
+
+
+def _board_section(out_dir, params, current, steps, progress):
+    """The same population on the simulated board (host driver -> socket -> UART bits -> Icarus), then a real
+    iCEBreaker bitstream of it."""
+    from .boards.flow import build_for_board
+    from .sim.scoreboard import compare, format_report
+
+    neurons = len(current)
+    _section(f"simulated board: {neurons} neurons x {steps} steps through the host driver and the UART")
+    golden = models.run("fixed", params, current, neurons, steps)
+    t0 = time.perf_counter()
+    res = models.run("board-sim", params, current, neurons, steps, progress=progress)
+    detail = res.detail
+    print(f"{len(res.spikes)} spike frames over the simulated UART in {time.perf_counter() - t0:.1f} s; "
+          f"link counters: {detail.counters['frames_ok']} frames, "
+          f"{sum(v for k, v in detail.counters.items() if k != 'frames_ok')} faults")
+    report = compare(golden, res)
+    print(format_report(report, params, "icarus") + " (spikes; final voltages read back: "
+          + ("equal" if (res.v_final_mv == golden.v_final_mv).all() else "DIFFERENT") + ")")
+    if not report["match"] or not (res.v_final_mv == golden.v_final_mv).all():
+        raise MismatchError("the simulated board does not match the golden model")
+
+    _section(f"bitstream: iCEBreaker (iCE40UP5K), {neurons} neurons, Yosys and nextpnr from YoWASP")
+    build = build_for_board("icebreaker", params, neurons, out=os.path.join(out_dir, "icebreaker"))
+    print(f"{build.luts}/{build.luts_available} logic cells, {build.ffs} flip-flops, "
+          f"{build.brams}/{build.brams_available} block RAMs, {build.dsps} DSPs; Fmax {build.fmax_mhz:.1f} MHz "
+          f"for {build.target_mhz:g} MHz ({'met' if build.timing_met else 'NOT met'}); {build.seconds:.0f} s")
+    print(f"bitstream {build.bitstream} (flash it: lifgen build --board icebreaker --neurons {neurons} --program)")

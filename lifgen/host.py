@@ -392,14 +392,21 @@ class Board:
 
         self.steps_since_reset = None              # unknown until the RUN reply says how many steps ran
         try:
-            ran, missed = self._transact(Cmd.RUN, chunk, flags, on_event=on_event,
-                                         silence=self.timeout + 2 * self._run_seconds(chunk, flags))
+            spikes_before = len(spike_steps)
+            ran, missed, sent = self._transact(Cmd.RUN, chunk, flags, on_event=on_event,
+                                               silence=self.timeout + 2 * self._run_seconds(chunk, flags))
         except LinkError as exc:
             if exc.code is not None and exc.command == Cmd.RUN:
                 self.steps_since_reset = base      # the board refused the RUN frame: nothing ran
             raise
         if ran != chunk:
             raise self._violation(Cmd.RUN, f"ran {ran} of {chunk} steps")
+        if sent != len(spike_steps) - spikes_before:
+            self.steps_since_reset = base + chunk
+            arrived = len(spike_steps) - spikes_before
+            raise LinkError(f"the board at {self.url} sent {sent} spike events in a RUN but {arrived} arrived "
+                            f"intact: events were lost on the line; check the cable and the baud rate, then run "
+                            f"again", field="url", command=Cmd.RUN)
         self.steps_since_reset = base + chunk
         if self._fault_count() != faults:
             raise LinkError(f"the link to {self.url} corrupted data during a RUN (host errors so far: "

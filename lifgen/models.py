@@ -121,7 +121,7 @@ def _run_rtl(params, current_mv, neurons, steps, trace, core, sim, waves, stall,
     res = harness.run_rtl(cfg, u, steps, spikes_stall=stall, trace_stall=stall, waves=waves)
     if progress is not None:
         progress(f"done: {res.cycles} cycles, {res.wall_s:.1f} s simulation, "
-                 f"{time.perf_counter() - t0:.1f} s in all (build in {res.build_dir})", steps, steps)
+                 f"{time.perf_counter() - t0:.1f} s in all (logs in {res.build_dir})", steps, steps)
     to_mv = params.fixed.to_mv
     return ModelResult("rtl", neurons, steps, res.spikes, to_mv(res.v_trace[-1]),
                        to_mv(res.v_trace) if trace else None, res.v_trace, res.cycles, res)
@@ -138,6 +138,18 @@ def _segments(u, per_step, steps):
         else:
             out.append([u[t], 1])
     return [tuple(x) for x in out]
+
+
+def _every_5_percent(progress, base, steps):
+    """A driver progress callback (steps of this run) that reports the whole run's steps every 5 %."""
+    last = [(100 * base) // (5 * steps)]
+
+    def report(done, _total):
+        bucket = (100 * (base + done)) // (5 * steps)
+        if bucket != last[0]:
+            last[0] = bucket
+            progress(f"step {base + done}/{steps} ({100 * (base + done) // steps} %)", base + done, steps)
+    return report
 
 
 def _run_board(model, params, current_mv, neurons, steps, trace, core, sim, port, paced, baudrate, progress):
@@ -166,8 +178,7 @@ def _run_board(model, params, current_mv, neurons, steps, trace, core, sim, port
                 if not np.array_equal(row, prev):
                     board.write_inputs(row)
                     prev = row
-                report = None if progress is None else \
-                    (lambda d, total, base=done: progress(f"step {base + d}/{steps}", base + d, steps))
+                report = None if progress is None else _every_5_percent(progress, done, steps)
                 res = board.run(k, paced=paced, trace=trace, progress=report)
                 spikes.append(res.spikes)
                 if trace:
@@ -178,7 +189,7 @@ def _run_board(model, params, current_mv, neurons, steps, trace, core, sim, port
             counters = board.read_counters(clear=True)
             host_errors = dict(board.host_errors)
         if model == "board-sim" and progress is not None:
-            progress(f"simulated board done (build in {where.build_dir})", steps, steps)
+            progress(f"simulated board done (logs in {where.build_dir})", steps, steps)
     spikes = np.concatenate(spikes).reshape(-1, 2).astype(np.int64)
     v_trace = np.concatenate(rows).astype(np.int64) if trace else None
     to_mv = params.fixed.to_mv

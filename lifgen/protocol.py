@@ -13,15 +13,31 @@ end at 0 when run over VERSION .. CRC: that is how the gateware checks it. LEN i
 Host -> board commands and their payloads (``COMMANDS``); the board answers each good frame with exactly one
 reply whose CMD is ``cmd | REPLY``, or with an ``ERROR`` frame. While a ``RUN`` executes, the board also sends
 one ``SPIKE`` frame per spike event (and one ``TRACE`` frame per neuron per step when asked), then the
-``RUN`` reply. A frame whose CRC fails, whose version or command is unknown, whose length is wrong for its
+``RUN`` reply, which counts the SPIKE frames sent, so the host can tell that none was lost on the line. A frame whose CRC fails, whose version or command is unknown, whose length is wrong for its
 command, that is longer than ``MAX_PAYLOAD``, or that stops for ``TIMEOUT_BYTE_TIMES`` byte times mid-frame is
 dropped, counted, and answered with ``ERROR``; bytes outside a frame are counted as garbage. Neuron state is
 only ever changed by a frame whose CRC has been checked in full.
+
+What the board does (``lifgen.boards.link``), where the table alone leaves it open:
+
+- One command at a time: bytes that arrive before the reply to the previous frame has been sent (a frame sent
+  during a ``RUN``, say) are counted as garbage, not queued, so a ``RUN`` cannot be aborted: a ``RESET`` sent
+  during it is lost like any other frame.
+- ``RESET`` returns the array to its post-reset state (every v = VREST, r = 0, u = 0; the step number to 0);
+  the link counters are kept (``READ_COUNTERS`` with the clear flag clears them).
+- ``WRITE_INPUTS`` takes each value modulo 2**W (the host driver refuses values outside the Q range); a frame
+  that names neurons past the array is refused whole (``BAD_NEURON``), as is a ``READ_VOLTAGES`` past it.
+- Within a step, SPIKE frames come in increasing neuron order and TRACE frames likewise; the two kinds may
+  interleave. Paced runs start their timer at the ``RUN`` frame: each ``RUN`` is paced on its own.
+- ``ERROR`` carries the CMD byte as it was received, which for a frame with a bad CRC may itself be corrupted,
+  and for a frame truncated before its CMD byte is the previous frame's.
 """
 
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
+
+from .params import STEP_BITS
 
 __all__ = ["SOF", "VERSION", "MAX_PAYLOAD", "REPLY", "HEADER_BYTES", "CRC_BYTES", "FRAME_OVERHEAD",
            "TIMEOUT_BYTE_TIMES", "Cmd", "Err", "RunFlags", "COUNTERS", "IDENTITY_FIELDS", "crc16",
@@ -80,6 +96,9 @@ IDENTITY_FIELDS = (
     ("mul_stages", "B"), ("spike_fifo_depth", "H"), ("step_bits", "B"), ("clock_hz", "I"), ("dt_cycles", "I"),
 )
 
+# The step field of SPIKE and TRACE frames: the core's step number, modulo 2**STEP_BITS.
+_STEP = {16: "H", 32: "I"}[STEP_BITS]
+
 # Fixed-size payloads as struct formats (little-endian); "*" marks a repeated tail of the given item.
 PAYLOADS = {
     Cmd.IDENTIFY: "",
@@ -87,19 +106,19 @@ PAYLOADS = {
     Cmd.WRITE_INPUTS: "I*i",             # first neuron, then one signed input (Q format) per neuron
     Cmd.WRITE_INPUTS | REPLY: "I",       # inputs written
     Cmd.RUN: "IB",                       # steps, RunFlags
-    Cmd.RUN | REPLY: "II",               # steps run, deadlines missed in this run
+    Cmd.RUN | REPLY: "III",              # steps run, deadlines missed, SPIKE frames sent in this run
     Cmd.READ_VOLTAGES: "IH",             # first neuron, count
     Cmd.READ_VOLTAGES | REPLY: "I*i",    # first neuron, then one v per neuron (Q format)
     Cmd.READ_COUNTERS: "B",              # 1: clear after reading
     Cmd.READ_COUNTERS | REPLY: "I" * len(COUNTERS),
     Cmd.RESET: "",
     Cmd.RESET | REPLY: "",
-    Cmd.SPIKE: "HI",                     # step mod 2**STEP_BITS, neuron
-    Cmd.TRACE: "HIi",                    # step mod 2**STEP_BITS, neuron, v
+    Cmd.SPIKE: _STEP + "I",              # step mod 2**STEP_BITS, neuron
+    Cmd.TRACE: _STEP + "Ii",             # step mod 2**STEP_BITS, neuron, v
     Cmd.ERROR: "BB",                     # Err code, CMD byte of the frame at fault (0 when unknown)
 }
 
-SPIKE_EVENT_BYTES = FRAME_OVERHEAD + struct.calcsize("<HI")
+SPIKE_EVENT_BYTES = FRAME_OVERHEAD + struct.calcsize("<" + PAYLOADS[Cmd.SPIKE])
 
 
 def event_rate_per_s(baud, bits_per_byte=10):

@@ -142,15 +142,14 @@ class SimulatedBoard:
 
     def __enter__(self):
         build = self._build()
-        port_file = build.directory / "port.txt"
-        if port_file.exists():
-            port_file.unlink()
+        run_dir = build.new_run()
+        port_file = run_dir / "port.txt"
         env = {"LIFGEN_BOARD_PORT_FILE": str(port_file), "LIFGEN_BOARD_ACCEPT_S": str(self.accept_s),
                "LIFGEN_BOARD_BYTE_CYCLES": str(10 * self.bit_cycles)}
 
         def run():
             try:
-                build.run("lifgen.sim.board_driver", env=env)
+                build.run("lifgen.sim.board_driver", run_dir, env=env)
             except ToolError as exc:
                 self._error = exc
 
@@ -162,7 +161,7 @@ class SimulatedBoard:
                 raise self._error or ToolError(f"the simulated board did not start; see {build.directory}")
             time.sleep(0.05)
         self.url = f"socket://127.0.0.1:{int(port_file.read_text())}"
-        self.build_dir = build.directory
+        self.build_dir = run_dir
         return self
 
     def __exit__(self, *exc):

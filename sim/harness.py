@@ -55,7 +55,8 @@ class RTLResult:
     ``spikes`` [K, 2] (step, neuron) in arrival order; ``spike_cycles`` [K]; ``accept_cycles`` [steps];
     ``v_trace`` [steps, N] (Q-format integers) or None; ``trace_order`` [steps*N, 2] (step, neuron) of
     the trace events in arrival order, or None; ``cycles`` (the cycle at the end of the run);
-    ``busy_cycles``; ``wall_s`` (simulation wall time, build excluded); ``build_dir``.
+    ``busy_cycles``; ``wall_s`` (simulation wall time, build excluded); ``build_dir``: the run's directory
+    (inside the build directory), with ``stimulus.json``, ``events.log`` and ``sim.log``.
     """
     spikes: np.ndarray
     spike_cycles: np.ndarray
@@ -133,15 +134,14 @@ def run_rtl(cfg: RTLConfig, u, steps, *, spikes_stall=0, trace_stall=0, cur_gap=
             "spikes_stall": int(spikes_stall), "trace_stall": int(trace_stall), "timeout_cycles": timeout,
             "prestep": int(prestep), "segments": segments,
             "check_x_cycles": min(n, 64) + 16}
-    stim_path = build.directory / "stimulus.json"
+    run_dir = build.new_run()
+    stim_path = run_dir / "stimulus.json"
     stim_path.write_text(json.dumps(stim))
-    log = build.directory / "events.log"
-    if log.exists():
-        log.unlink()
-    wall = build.run("lifgen.sim.driver", env={"LIFGEN_STIMULUS": str(stim_path)})
+    log = run_dir / "events.log"
+    wall = build.run("lifgen.sim.driver", run_dir, env={"LIFGEN_STIMULUS": str(stim_path)})
     if not log.exists():
         raise ToolError(f"the simulation wrote no event log ({log})")
-    return parse_log(cfg, log.read_text(), steps, wall, build.directory, source=str(log))
+    return parse_log(cfg, log.read_text(), steps, wall, run_dir, source=str(log))
 
 
 def _log_error(source, number, line, why):

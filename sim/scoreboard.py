@@ -59,10 +59,12 @@ def compare(golden, rtl, params=None):
 
 
 def format_report(report, params=None, sim="rtl"):
-    """One screen of text for ``lifgen verify``."""
+    """One screen of text for ``lifgen verify``. ``sim`` names what ran (e.g. ``icarus``); the model under test
+    comes from ``report["model"]`` when the model runner set it (else the RTL)."""
+    model = {"rtl": "RTL", "board-sim": "simulated board", "board": "board"}.get(report.get("model", "rtl"))
     lines = [
-        f"lifgen verify: golden (fixed) vs RTL ({sim}), {report['neurons']} neurons x {report['steps']} steps, "
-        f"{report['cycles']} cycles",
+        f"lifgen verify: golden (fixed) vs {model} ({sim}), {report['neurons']} neurons x {report['steps']} steps"
+        + (f", {report['cycles']} cycles" if report["cycles"] else ""),
         f"  spike events   golden {report['events_golden']}, rtl {report['events_rtl']}, "
         f"compared {report['events_compared']}, mismatches {report['spike_mismatches']}",
     ]

@@ -104,6 +104,7 @@ class FakeBoard:
         self.received = []
         self.exception = None
         self.corrupt_next_reply = False
+        self.drop_spike_frames = 0          # SPIKE frames to leave out (still counted in the RUN reply)
         self.refuse_next = None
         self.run_flags = None
         self._inject = b""
@@ -229,20 +230,25 @@ class FakeBoard:
 
     def _do_run(self, steps, flags):
         self.run_flags = flags
+        self.run_spikes = 0
         trace = bool(flags & RunFlags.TRACE)
         mask = (1 << STEP_BITS) - 1
         spike, trace_cmd = Cmd.SPIKE, Cmd.TRACE
         for _ in range(steps):
             step = self.array.step_number & mask
             fired = self.array.step(self.u)
+            self.run_spikes += len(fired)
             for n in fired.tolist():
+                if self.drop_spike_frames:
+                    self.drop_spike_frames -= 1
+                    continue
                 self._out += encode_frame(spike, pack_payload(spike, step, n))
             if trace:
                 for n, v in enumerate(self.array.v.tolist()):
                     self._out += encode_frame(trace_cmd, pack_payload(trace_cmd, step, n, v))
             if len(self._out) >= _FLUSH_BYTES:
                 self._flush()
-        self._reply(Cmd.RUN, steps, 0)
+        self._reply(Cmd.RUN, steps, 0, self.run_spikes)
 
     def _do_read_voltages(self, first, count):
         if count == 0 or first + count > self.neurons or struct.calcsize("<I" + "i" * count) > MAX_PAYLOAD:

@@ -82,9 +82,10 @@ def test_run_with_trace_and_rewritten_inputs_matches_golden():
     assert [list(s) for s in spikes] == ref.spikes.tolist()
     assert np.array_equal(np.array([t[2] for t in trace]).reshape(22, n), ref.v_trace)
     assert [(t[0], t[1]) for t in trace] == [(s, k) for s in range(22) for k in range(n)]
-    assert replies == [(P.Cmd.WRITE_INPUTS | P.REPLY, (5,)), (P.Cmd.RUN | P.REPLY, (12, 0)),
+    first_run = int((ref.spikes[:, 0] < 12).sum())           # the RUN reply counts the SPIKE frames sent
+    assert replies == [(P.Cmd.WRITE_INPUTS | P.REPLY, (5,)), (P.Cmd.RUN | P.REPLY, (12, 0, first_run)),
                        (P.Cmd.WRITE_INPUTS | P.REPLY, (4,)), (P.Cmd.WRITE_INPUTS | P.REPLY, (1,)),
-                       (P.Cmd.RUN | P.REPLY, (10, 0)),
+                       (P.Cmd.RUN | P.REPLY, (10, 0, len(ref.spikes) - first_run)),
                        (P.Cmd.READ_VOLTAGES | P.REPLY, (1, *ref.v_trace[-1, 1:].tolist()))]
     assert decoder.errors["garbage_bytes"] == 0 and decoder.errors["bad_crc"] == 0
 
@@ -101,8 +102,8 @@ def test_paced_run_counts_missed_deadlines_when_the_host_reads_slowly():
     replies, spikes, _ = split(frames)
     ref = fixed.run(fast.fixed, u, 8, n)
     assert [list(s) for s in spikes] == ref.spikes.tolist()
-    steps_run, missed = replies[-1][1]
-    assert steps_run == 8 and missed >= 5
+    steps_run, missed, sent = replies[-1][1]
+    assert steps_run == 8 and missed >= 5 and sent == len(ref.spikes)
 
 
 def test_identify_reports_the_constants():

@@ -334,6 +334,17 @@ def test_corruption_during_a_run_is_not_trusted(board, fake):
     assert board.steps_since_reset == 20                   # the steps ran, and the count says so
 
 
+def test_a_spike_frame_lost_whole_on_the_line_is_detected(board, fake):
+    """The RUN reply counts the SPIKE frames sent: one that vanished (no garbage, no bad CRC left behind)
+    still makes the run untrusted."""
+    fake.u[:] = DEFAULTS.q(100.0)
+    fake.drop_spike_frames = 1
+    with pytest.raises(LinkError, match="arrived intact: events were lost"):
+        board.run(50)
+    assert board.steps_since_reset == 50
+    assert len(board.run(50).spikes) > 0                   # the next run is complete again
+
+
 def test_event_for_a_neuron_the_board_lacks_is_refused(board, fake):
     fake.inject(encode_frame(Cmd.SPIKE, pack_payload(Cmd.SPIKE, 0, 700)))
     with pytest.raises(LinkError, match="sent a SPIKE for neuron 700 of 700"):

@@ -44,6 +44,19 @@ def test_cli_help_loads_neither_amaranth_nor_cocotb():
     assert_none_loaded(mods, ["amaranth", "cocotb", "cocotb_tools", "matplotlib"])
 
 
+def test_host_driver_and_protocol_load_no_amaranth():
+    mods = loaded_after("import lifgen.host, lifgen.protocol")
+    assert "serial" in mods and "lifgen.host" in mods
+    assert_none_loaded(mods, ["amaranth", "amaranth_boards", "cocotb", "cocotb_tools", "lifgen.hw", "lifgen.sim",
+                              "lifgen.boards", "lifgen.golden"])
+
+
+def test_board_list_loads_no_amaranth():
+    mods = loaded_after("from lifgen.boards.registry import board_table\nfrom lifgen.params import LIFParams\n"
+                        "board_table(LIFParams().fixed)")
+    assert_none_loaded(mods, ["amaranth", "amaranth_boards", "cocotb"])
+
+
 def test_golden_simulate_through_the_model_runner_loads_no_hardware():
     mods = loaded_after("from lifgen import models\nfrom lifgen.params import LIFParams\n"
                         "models.run('fixed', LIFParams(), 20.0, 3, 10)")
@@ -65,6 +78,15 @@ def imports_of(path):
     return names
 
 
+@pytest.mark.parametrize("module, allowed", [
+    ("protocol", {"struct", "dataclasses", "enum", "<relative 1>params"}),
+    ("host", {"collections", "struct", "time", "dataclasses", "numpy", "serial", "<relative 1>errors",
+              "<relative 1>params", "<relative 1>protocol"}),
+])
+def test_protocol_and_host_import_only_the_ground_floor(module, allowed):
+    assert imports_of(ROOT / "lifgen" / f"{module}.py") <= allowed
+
+
 @pytest.mark.parametrize("folder", PACKAGE_DIRS)
 def test_nothing_imports_the_cli(folder):
     for path in (ROOT / folder).glob("*.py"):
@@ -78,6 +100,7 @@ def test_nothing_imports_the_cli(folder):
     ("golden", ["lifgen.hw", "lifgen.sim", "lifgen.boards", "amaranth", "lifgen.models", "lifgen.cli"]),
     ("hw", ["lifgen.golden", "lifgen.sim", "lifgen.boards", "lifgen.models", "lifgen.cli"]),
     ("sim", ["lifgen.models", "lifgen.cli", "lifgen.demo"]),
+    ("boards", ["lifgen.golden", "lifgen.sim", "lifgen.models", "lifgen.cli", "lifgen.host"]),
 ])
 def test_part_imports_only_what_it_may(folder, forbidden):
     for path in (ROOT / folder).glob("*.py"):

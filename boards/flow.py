@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""``lifgen build``: from parameters to a bitstream for a named board, and the command that flashes it.
+
+:func:`build_for_board` refuses what cannot work before any synthesis (an unknown board, a neuron count the
+board cannot hold, a clock its PLL cannot make, a baud rate the clock cannot divide), then builds the
+:class:`~lifgen.boards.top.BoardTop` through Yosys and nextpnr (``lifgen.boards.build``) and returns the report.
+"""
+
+import os
+
+from lifgen.errors import InputError
+from lifgen.params import CoreConfig, LIFParams, check_neurons
+
+from .build import build_bitstream, program_command
+from .registry import get_board, max_neurons
+from .top import BoardTop
+
+__all__ = ["build_for_board", "programming_command", "DEFAULT_BAUD"]
+
+DEFAULT_BAUD = 1_000_000
+
+
+def build_for_board(board_name, params: LIFParams, neurons, config: CoreConfig = CoreConfig(), *, clock_mhz=None,
+                    out=None, baud=DEFAULT_BAUD, seed=1):
+    """Build the bitstream; returns the ``BuildReport`` (unmet timing is in it: ``report.check()`` raises)."""
+    board = get_board(board_name)
+    check_neurons(neurons)
+    limit = max_neurons(board, params.fixed, config.with_host_link())
+    if neurons > limit:
+        raise InputError(f"{neurons} neurons do not fit the {board.name} ({board.device}): {limit} at most with "
+                         f"these parameters", field="neurons")
+    clock_hz = board.default_clock_hz if clock_mhz is None else clock_mhz * 1e6
+    top = BoardTop(board, params, neurons, config, clock_hz=clock_hz, baud=baud)
+    out = os.path.abspath(out or os.path.join("build", board.name))
+    parent = os.path.dirname(out)
+    if not os.path.isdir(parent):
+        raise InputError(f"the output directory's parent {parent!r} does not exist", field="out")
+    return build_bitstream(board, top, out, clock_hz=top.actual_clock_hz, seed=seed, neurons=neurons)
+
+
+def programming_command(board_name, bitstream):
+    """The exact command that flashes ``bitstream`` onto the board (``ToolError`` when no programmer is found)."""
+    return program_command(get_board(board_name), bitstream)

@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""The pinned board commands: ``lifgen boards``, ``lifgen build`` (real YoWASP builds of the real board top for
+iCEBreaker and ULX3S-85F), and the board top elaborating for every listed board."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from lifgen.boards.registry import BOARDS
+from lifgen.boards.top import BoardTop
+from lifgen.cli import main
+from lifgen.params import LIFParams
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "lifgen", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=1200)
+
+
+def test_boards_json_lists_every_board(capsys):
+    assert main(["boards", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows] == list(BOARDS)
+    for r in rows:
+        for key in ("name", "device", "package", "oscillator_mhz", "default_clock_mhz", "programmer",
+                    "max_neurons"):
+            assert key in r, key
+        assert r["max_neurons"] > 0
+    # computed from memory: a wider state word holds fewer neurons
+    assert main(["boards", "--json", "--width", "32", "--frac", "16"]) == 0
+    wide = {r["name"]: r["max_neurons"] for r in json.loads(capsys.readouterr().out)}
+    assert all(wide[r["name"]] < r["max_neurons"] for r in rows)
+    assert main(["boards"]) == 0
+    assert "icebreaker" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", list(BOARDS))
+def test_board_top_elaborates_for_every_board(name):
+    board = BOARDS[name]
+    top = BoardTop(board, LIFParams(), 64)
+    plan = board.platform().build(top, do_build=False)
+    files = plan.files
+    assert any(f.endswith(".il") or f.endswith(".v") for f in files)
+    assert top.actual_clock_hz <= board.default_clock_hz
+
+
+@pytest.mark.parametrize("args, words", [
+    (["build", "--board", "nosuchboard"], "nosuchboard"),
+    (["build", "--board", "icestick", "--neurons", "100000"], "do not fit"),
+    (["build", "--board", "icebreaker", "--clock-mhz", "1"], "PLL"),
+    (["build", "--board", "icebreaker", "--baud", "7000000"], "baud"),
+    (["build", "--board", "icebreaker", "--out", "/nonexistent/dir/x"], "does not exist"),
+    (["run", "--board", "icebreaker", "--port", "/dev/nonexistent-tty", "--steps", "5"], "nonexistent"),
+    (["run", "--board", "icebreaker", "--sim", "--neurons", "100000", "--steps", "5"], "do not fit"),
+])
+def test_board_commands_refuse_bad_input_with_one_line(args, words):
+    res = run_cli(*args)
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
+    assert words in lines[0]
+
+
+@pytest.mark.parametrize("board, neurons", [("icebreaker", 64), ("ulx3s-85f", 1024)])
+def test_real_build_reports_and_dry_run_programs(tmp_path, board, neurons):
+    res = run_cli("build", "--board", board, "--neurons", str(neurons), "--out", str(tmp_path / "b"), "--json",
+                  "--dry-run")
+    assert res.returncode == 0, res.stderr[-2000:]
+    report = json.loads(res.stdout)
+    for key in ("board", "device", "neurons", "fmax_mhz", "target_mhz", "luts", "ffs", "brams", "dsps",
+                "bitstream"):
+        assert key in report, key
+    assert report["board"] == board and report["neurons"] == neurons
+    assert report["fmax_mhz"] >= report["target_mhz"] > 0 and report["timing_met"]
+    assert report["brams"] >= 2 and report["luts"] > 500
+    with open(report["bitstream"], "rb") as f:
+        assert len(f.read()) > 10000
+    command = res.stderr.strip().splitlines()[-1]          # --dry-run with --json: the command on stderr
+    assert report["bitstream"] in command and ("iceprog" in command or "openFPGALoader" in command)
+
+
+def test_run_on_a_port_where_no_board_answers_is_one_line_exit_2():
+    import socket
+    with socket.create_server(("127.0.0.1", 0)) as server:      # accepts, never answers
+        port = server.getsockname()[1]
+        res = run_cli("run", "--board", "icebreaker", "--port", f"socket://127.0.0.1:{port}", "--steps", "5")
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
+    assert "no answer" in lines[0] and "wrong port" in lines[0]
+
+
+def test_progress_bar_redraws_on_a_terminal_and_prints_lines_otherwise(monkeypatch, capsys):
+    from lifgen import cli
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    bar = cli._ProgressBar()
+    for done in range(0, 101, 10):
+        bar(f"step {done}/100", done, 100)
+    err = capsys.readouterr().err
+    assert err.count("\r[") == 11 and err.endswith("\n") and "[" + "#" * 30 + "]" in err
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
+    bar = cli._ProgressBar()
+    for done in range(0, 101):
+        bar(f"step {done}/100", done, 100)
+    lines = capsys.readouterr().err.splitlines()
+    assert 15 <= len(lines) <= 22 and lines[-1] == "lifgen: step 100/100"
