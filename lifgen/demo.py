@@ -131,7 +131,7 @@ def _board_section(out_dir, params, current, steps, progress):
     print(f"{len(res.spikes)} spike frames over the simulated UART in {time.perf_counter() - t0:.1f} s; "
           f"link counters: {detail.counters['frames_ok']} frames, "
           f"{sum(v for k, v in detail.counters.items() if k != 'frames_ok')} faults")
-    report = compare(golden, res)
+    report = {**compare(golden, res), "model": "board-sim"}
     print(format_report(report, params, "icarus") + " (spikes; final voltages read back: "
           + ("equal" if (res.v_final_mv == golden.v_final_mv).all() else "DIFFERENT") + ")")
     if not report["match"] or not (res.v_final_mv == golden.v_final_mv).all():

@@ -106,3 +106,14 @@ def test_progress_bar_redraws_on_a_terminal_and_prints_lines_otherwise(monkeypat
         bar(f"step {done}/100", done, 100)
     lines = capsys.readouterr().err.splitlines()
     assert 15 <= len(lines) <= 22 and lines[-1] == "lifgen: step 100/100"
+
+
+def test_build_that_misses_timing_exits_1_with_one_line(tmp_path):
+    """A 64-neuron core cannot run at 60 MHz on the iCE40UP5K (it reaches about 24): exit 1, the report
+    still printed, then one line saying what happened."""
+    res = run_cli("build", "--board", "icebreaker", "--neurons", "64", "--clock-mhz", "60",
+                  "--out", str(tmp_path / "b"))
+    assert res.returncode == 1, res.stderr[-2000:]
+    assert "NOT MET" in res.stdout
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "below the 60" in lines[0] and "Traceback" not in res.stderr
