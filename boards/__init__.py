@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""FPGA board support (iCE40, ECP5 through Yosys and nextpnr).
+"""FPGA boards (iCE40, ECP5) through Yosys and nextpnr: the board list (``registry``), clocks (``pll``), the UART
+and the frame engine of the host link (``uart``, ``link``), board tops (``top``), bitstream builds (``build``,
+``flow``).
 
-Empty for now: board tops, the UART host link and bitstream builds arrive with the board issue.
-It may import ``lifgen.hw`` and ``lifgen.params``, never ``lifgen.golden``.
+May import ``lifgen.hw``, ``lifgen.protocol`` and the ground floor, never ``lifgen.golden``. ``registry`` loads no
+Amaranth (``amaranth_boards`` only when a platform is made), so the board list stays cheap.
 """

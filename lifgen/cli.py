@@ -9,15 +9,20 @@ pinned by the issues; add, never rename. Nothing imports this module but the con
 
 import argparse
 import json
+import subprocess
 import sys
 
 import numpy as np
 
 from . import models
+from .boards.registry import board_table   # no Amaranth: amaranth_boards loads only when a platform is made
+from .demo import run_demo
 from .errors import LifgenError
 from .golden import ficurve
 from .params import CoreConfig, LIFParams, RESET_MODES
-from .sim.runner import SIMULATORS      # cocotb itself loads only when a simulation runs
+from .plots import plot_fi, plot_run       # matplotlib loads only when a figure is drawn
+from .sim.runner import SIMULATORS         # cocotb itself loads only when a simulation runs
+from .sim.scoreboard import format_report
 from .stimulus import load_current
 
 __all__ = ["main", "build_parser"]
@@ -105,7 +110,6 @@ def cmd_simulate(args):
     result = models.run(args.model, params, current, neurons, steps, trace=bool(args.plot),
                         core=core_from_args(args), sim=args.sim, waves=args.waves, progress=_progress)
     if args.plot:
-        from .plots import plot_run
         plot_run(args.plot, params, result.spikes, result.v_trace_mv, neurons, steps,
                  f"lifgen simulate --model {args.model}: {neurons} neurons, {steps} steps")
     if args.json:
@@ -121,7 +125,6 @@ def cmd_verify(args):
     current, neurons, steps = current_from_args(args, params)
     if args.waves and args.model != "rtl":
         raise LifgenError("--waves needs --model rtl")
-    from .sim.scoreboard import format_report
     report = models.verify(params, current, neurons, steps, model=args.model, core=core_from_args(args),
                            sim=args.sim, waves=args.waves, stall=args.stall, progress=_progress)
     if args.json:
@@ -179,7 +182,6 @@ def cmd_fi_curve(args):
     current = ficurve.fi_inputs(params, args.from_mv, args.to_mv, args.points)
     curves = ficurve.fi_curves(params, current, args.steps)
     if args.plot:
-        from .plots import plot_fi
         plot_fi(args.plot, params, current, curves)
     if args.json:
         _print_json({"current_mv": current.tolist(), "steps": args.steps, "params": params.as_dict(),
@@ -193,7 +195,6 @@ def cmd_fi_curve(args):
 
 
 def cmd_boards(args):
-    from .boards.registry import board_table      # cheap: amaranth_boards loads only when a platform is made
     rows = board_table(params_from_args(args).fixed, core_from_args(args).with_host_link())
     if args.json:
         _print_json(rows)
@@ -217,9 +218,7 @@ def _print_report(report):
 
 def cmd_build(args):
     params = params_from_args(args)
-    # Amaranth and the YoWASP tools load only for a build
-    import subprocess
-
+    # Amaranth loads only for a build (and the YoWASP tools run only then)
     from .boards.flow import build_for_board, programming_command
     report = build_for_board(args.board, params, args.neurons, core_from_args(args), clock_mhz=args.clock_mhz,
                              out=args.out, baud=args.baud, seed=args.seed)
@@ -239,7 +238,6 @@ def cmd_build(args):
 
 
 def cmd_demo(args):
-    from .demo import run_demo
     run_demo(args.out, neurons=args.neurons, steps=args.steps, rtl=not args.no_rtl,
              board=not (args.no_rtl or args.no_board), progress=_progress)
 

@@ -18,10 +18,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import host
+from .boards.registry import get_board, max_neurons
 from .errors import InputError
 from .golden import fixed, floating
 from .golden.stats import mean_rate_hz
 from .params import CoreConfig, LIFParams
+from .sim.scoreboard import compare
 from .stimulus import currents_to_q, input_schedule
 
 __all__ = ["MODELS", "SIMULATED", "VERIFIABLE", "ModelResult", "BoardDetail", "run", "run_on_board", "verify",
@@ -208,7 +210,6 @@ def verify(params: LIFParams, current_mv, neurons, steps, *, model="rtl", core=C
                          field="model")
     if not 0 <= stall <= 255:
         raise InputError(f"stall must be in 0..255, not {stall}", field="stall")
-    from .sim.scoreboard import compare       # numpy only, but it belongs to the simulation side
     golden = run("fixed", params, current_mv, neurons, steps, trace=True, progress=progress)
     dut = run(model, params, current_mv, neurons, steps, trace=True, core=core, sim=sim, waves=waves,
               stall=stall, progress=progress, port=port, paced=paced, baudrate=baudrate)
@@ -263,7 +264,6 @@ def run_on_board(board_name, params: LIFParams, current_mv, neurons, steps, *, p
                  paced=False, trace=False, core=CoreConfig(), baudrate=None, progress=None) -> ModelResult:
     """``lifgen run``: run on the board ``board_name`` at ``port``, or on the simulated board when ``simulator``
     names one. A neuron count the board cannot hold is refused before anything starts (``InputError``)."""
-    from .boards.registry import get_board, max_neurons
     board = get_board(board_name)
     limit = max_neurons(board, params.fixed, core.with_host_link())
     if neurons > limit:

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""The cocotb harness: Verilog wrapper, stimulus driver and runner (``harness.run_rtl``).
+"""Simulation: a generic cocotb runner (``runner``), the neuron array's harness (``harness``, ``driver``,
+``wrapper``, ``scoreboard``) and the simulated board behind a local socket (``board``, ``board_driver``).
 
-The only package besides the tests where the RTL (``lifgen.hw``) and the golden model meet.
+The only package besides the tests where the RTL (``lifgen.hw``) and the golden model meet. Importing it loads
+no cocotb: that happens when a simulation runs.
 """
