@@ -21,7 +21,6 @@ Contract
 - ``activity`` pulses for one cycle per spike event sent (for an LED).
 """
 
-import struct
 
 from amaranth.hdl import Array, Cat, Const, Module, ResetInserter, Signal, signed
 from amaranth.lib import stream, wiring
@@ -289,7 +288,6 @@ class LinkedArray(wiring.Component):
         paced, tracing = Signal(), Signal()
         tick = Signal(range(self.dt_cycles + 1))
         quiet = Signal(range(8))
-        reply = Signal()                                # send the frame set up in this cycle, then finish
         A = index_bits(N)
 
         def start_reply(code, nbytes, vec):

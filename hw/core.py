@@ -29,7 +29,7 @@ Reset: after ``rst`` the core writes v = VREST, r = 0, u = 0 into every neuron, 
 with ``busy`` high; only then is a step accepted.
 """
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory

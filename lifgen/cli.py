@@ -12,7 +12,6 @@ import json
 import subprocess
 import sys
 
-import numpy as np
 
 from . import models
 from .boards.registry import board_table   # no Amaranth: amaranth_boards loads only when a platform is made

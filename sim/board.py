@@ -17,8 +17,6 @@ Use::
 The simulation ends when the host disconnects (one connection per ``SimulatedBoard``).
 """
 
-import os
-import pathlib
 import threading
 import time
 

@@ -32,7 +32,7 @@ def wrapper_verilog(dut_name, cur_bits, spike_bits, trace_bits, log_path):
     """The wrapper's Verilog text. ``*_bits``: payload widths of the array's streams (``trace_bits`` None
     when the array has no trace stream); ``log_path``: where the simulation writes its log."""
     trace = trace_bits is not None
-    trace_ports = (f"""
+    trace_ports = ("""
         .trace__valid(trace__valid), .trace__ready(trace__ready), .trace__payload(trace__payload),""" if trace else "")
     trace_decl = f"""
     wire trace__valid, trace__ready;

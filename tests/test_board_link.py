@@ -93,7 +93,7 @@ def test_run_with_trace_and_rewritten_inputs_matches_golden():
 def test_paced_run_counts_missed_deadlines_when_the_host_reads_slowly():
     """Every neuron spikes every step, the spike FIFO holds 2 events and the host takes a byte only every 40
     cycles: the core stalls, steps (a dt of 20 cycles) fall behind, late steps are counted, no event is lost."""
-    c, n = PARAMS.fixed, 3
+    n = 3
     fast = LIFParams(tau_ms=1.0, dt_ms=1.0)
     u = np.full(n, fast.fixed.vmax)
     frames, _ = exchange(fast, n, [frame(P.Cmd.WRITE_INPUTS, 0, *u.tolist()),
