@@ -21,6 +21,7 @@ Contract
 - ``activity`` pulses for one cycle per spike event sent (for an LED).
 """
 
+import struct
 
 from amaranth.hdl import Array, Cat, Const, Module, ResetInserter, Signal, signed
 from amaranth.lib import stream, wiring
@@ -43,10 +44,6 @@ def identity_bytes(params: LIFParams, neurons, config: CoreConfig, clock_hz, dt_
               "mul_stages": config.mul_stages, "spike_fifo_depth": config.spike_fifo_depth,
               "step_bits": STEP_BITS, "clock_hz": int(clock_hz), "dt_cycles": int(dt_cycles)}
     return P.pack_payload(P.Cmd.IDENTIFY | P.REPLY, *(values[name] for name, _ in P.IDENTITY_FIELDS))
-
-
-def _bytes_const(data):
-    return Const(int.from_bytes(data, "little"), 8 * len(data)) if data else Const(0, 8)
 
 
 class LinkedArray(wiring.Component):
@@ -73,10 +70,10 @@ class LinkedArray(wiring.Component):
         # ---- counters (u32, saturating), in protocol.COUNTERS order -----------------------------------------
         counters = {name: Signal(32, name=f"count_{name}") for name in P.COUNTERS}
         bump = {name: Signal(name=f"bump_{name}") for name in P.COUNTERS}
-        clear_counters = Signal()
+        clear = {name: Signal(name=f"clear_{name}") for name in P.COUNTERS}   # restart at 0 (or 1 with a bump)
         for name in P.COUNTERS:
-            with m.If(clear_counters):
-                m.d.sync += counters[name].eq(0)
+            with m.If(clear[name]):
+                m.d.sync += counters[name].eq(bump[name])
             with m.Elif(bump[name] & (counters[name] != 0xFFFF_FFFF)):
                 m.d.sync += counters[name].eq(counters[name] + 1)
 
@@ -202,14 +199,21 @@ class LinkedArray(wiring.Component):
         m.d.comb += in_frame.eq(~receiver.ongoing("HUNT") & ~receiver.ongoing("BUSY") &
                                 ~receiver.ongoing("ERROR") & ~receiver.ongoing("CHECK"))
 
-        # ---- sender: one frame of `tx_len` payload bytes from `tx_vec` (or the voltages) -----------------------
+        # ---- sender: one frame of `tx_len` payload bytes, taken from `tx_src` -------------------------------------
+        # Sources: SMALL, a register of the few bytes of an event or a short reply; IDENT, the constant identity;
+        # COUNTERS, each counter read (and, when asked, cleared) as its first byte is due; VOLTS, `first` then
+        # v of neurons first.. through the core's peek port.
         ident = identity_bytes(self.params, N, self.config, self.clock_hz, self.dt_cycles)
-        vec_bytes = max(len(ident), 4 * len(P.COUNTERS), 10)
-        tx_vec = Signal(8 * vec_bytes)
+        SMALL, IDENT, COUNTERS, VOLTS = range(4)
+        small_bytes = max(struct.calcsize("<" + P.PAYLOADS[c]) for c in
+                          (P.Cmd.SPIKE, P.Cmd.TRACE, P.Cmd.ERROR, P.Cmd.RUN | P.REPLY, P.Cmd.WRITE_INPUTS | P.REPLY))
+        tx_small = Signal(8 * small_bytes)
+        tx_src = Signal(2)
         tx_cmd = Signal(8)
         tx_len = Signal(16)
-        tx_volts = Signal()                         # payload: first (u32), then v of neurons first.. via peek
         tx_first = Signal(32)
+        tx_clear = Signal()                         # READ_COUNTERS with the clear flag
+        snap = Signal(32)                           # the counter being sent
         tx_start = Signal()
         tx_idle = Signal()
         pidx = Signal(16)
@@ -248,12 +252,24 @@ class LinkedArray(wiring.Component):
                 # payload byte `pidx`, registered (off the CRC's path): the peek address follows pidx, its data
                 # a cycle later, and the byte register a cycle after that, so wait 3 cycles after each byte
                 value = Signal(8)
-                with m.If(tx_volts & (pidx >= 4)):
-                    m.d.comb += value.eq(volt_word.word_select(pidx[:2], 8))
-                with m.Elif(tx_volts):
-                    m.d.comb += value.eq(tx_first.word_select(pidx[:2], 8))
-                with m.Else():
-                    m.d.comb += value.eq(tx_vec.word_select(pidx, 8))
+                ident_rom = Array(Const(b, 8) for b in ident)
+                with m.Switch(tx_src):
+                    with m.Case(SMALL):
+                        m.d.comb += value.eq(tx_small.word_select(pidx[:(small_bytes - 1).bit_length()], 8))
+                    with m.Case(IDENT):
+                        m.d.comb += value.eq(ident_rom[pidx[:(len(ident) - 1).bit_length()]])
+                    with m.Case(COUNTERS):
+                        m.d.comb += value.eq(snap.word_select(pidx[:2], 8))
+                        counter_no = pidx[2:6]
+                        with m.If((settle == 3) & (pidx[:2] == 0)):     # first byte of a counter: read it
+                            m.d.sync += snap.eq(Array(counters[name] for name in P.COUNTERS)[counter_no])
+                            for k, name in enumerate(P.COUNTERS):
+                                m.d.comb += clear[name].eq(tx_clear & (counter_no == k))
+                    with m.Case(VOLTS):
+                        with m.If(pidx >= 4):
+                            m.d.comb += value.eq(volt_word.word_select(pidx[:2], 8))
+                        with m.Else():
+                            m.d.comb += value.eq(tx_first.word_select(pidx[:2], 8))
                 m.d.sync += next_byte.eq(value)
                 with m.If(settle != 0):
                     m.d.sync += settle.eq(settle - 1)
@@ -290,8 +306,10 @@ class LinkedArray(wiring.Component):
         quiet = Signal(range(8))
         A = index_bits(N)
 
-        def start_reply(code, nbytes, vec):
-            m.d.sync += [tx_cmd.eq(code), tx_len.eq(nbytes), tx_vec.eq(vec), tx_volts.eq(0)]
+        def start_reply(code, nbytes, small=None, src=SMALL):
+            m.d.sync += [tx_cmd.eq(code), tx_len.eq(nbytes), tx_src.eq(src)]
+            if small is not None:
+                m.d.sync += tx_small.eq(small)
             m.d.comb += tx_start.eq(1)
 
         def error(code):
@@ -347,15 +365,14 @@ class LinkedArray(wiring.Component):
                                 error(P.Err.BAD_NEURON)
                             with m.Else():
                                 m.d.sync += [tx_cmd.eq(P.Cmd.READ_VOLTAGES | P.REPLY),
-                                             tx_len.eq(4 + 4 * field16(4)), tx_volts.eq(1), tx_first.eq(field32(0))]
+                                             tx_len.eq(4 + 4 * field16(4)), tx_src.eq(VOLTS), tx_first.eq(field32(0))]
                                 m.next = "VOLTAGES"
                         with m.Case(P.Cmd.READ_COUNTERS):
                             with m.If(length != 1):
                                 error(P.Err.BAD_LENGTH)
                             with m.Else():
-                                start_reply(P.Cmd.READ_COUNTERS | P.REPLY, 4 * len(P.COUNTERS),
-                                            Cat(*(counters[name] for name in P.COUNTERS)))
-                                m.d.comb += bump["frames_ok"].eq(1)
+                                start_reply(P.Cmd.READ_COUNTERS | P.REPLY, 4 * len(P.COUNTERS), src=COUNTERS)
+                                m.d.sync += tx_clear.eq(head[0][0])
                                 m.next = "FINISH_COUNTERS"
                         with m.Case(P.Cmd.RESET):
                             with m.If(length != 0):
@@ -378,7 +395,7 @@ class LinkedArray(wiring.Component):
                     m.next = "FINISH"
             with m.State("IDENTIFY"):
                 m.d.comb += bump["frames_ok"].eq(1)
-                start_reply(P.Cmd.IDENTIFY | P.REPLY, len(ident), _bytes_const(ident))
+                start_reply(P.Cmd.IDENTIFY | P.REPLY, len(ident), src=IDENT)
                 m.next = "FINISH"
             # WRITE_INPUTS: value k is payload bytes 4+4k .. 7+4k; the payload RAM answers a cycle later
             with m.State("WRITE_ADDR"):
@@ -408,7 +425,7 @@ class LinkedArray(wiring.Component):
             with m.State("RESET_WAIT"):
                 with m.If(~core.busy):
                     m.d.comb += bump["frames_ok"].eq(1)
-                    start_reply(P.Cmd.RESET | P.REPLY, 0, 0)
+                    start_reply(P.Cmd.RESET | P.REPLY, 0)
                     m.next = "FINISH"
             with m.State("RUN"):
                 # step requests: all at once (fast) or one per tick (paced)
@@ -448,10 +465,10 @@ class LinkedArray(wiring.Component):
                     m.d.comb += bump["frames_ok"].eq(1)
                     start_reply(P.Cmd.RUN | P.REPLY, 12, Cat(accepted, missed, events_sent))
                     m.next = "FINISH"
-            with m.State("FINISH_COUNTERS"):
-                with m.If(head[0][0]):
-                    m.d.comb += clear_counters.eq(1)
-                m.next = "FINISH"
+            with m.State("FINISH_COUNTERS"):                # counted once its reply has left
+                with m.If(tx_idle & ~tx_start):
+                    m.d.comb += [bump["frames_ok"].eq(1), exec_done.eq(1)]
+                    m.next = "IDLE"
             with m.State("FINISH"):                       # wait until the reply has left
                 with m.If(tx_idle & ~tx_start):
                     m.d.comb += exec_done.eq(1)

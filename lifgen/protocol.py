@@ -84,8 +84,9 @@ class RunFlags(IntEnum):
     TRACE = 2        # send a TRACE frame (neuron, v) for every neuron after every step
 
 
-# Link counters, in the order ``READ_COUNTERS`` returns them (u32 each, saturating). The reply shows the counts
-# from before its own frame; with the clear flag they restart from 0 after the reply is taken.
+# Link counters, in the order ``READ_COUNTERS`` returns them (u32 each, saturating). Each counter is read (and with
+# the clear flag restarted from 0) in one cycle, just before its bytes are sent; the READ_COUNTERS frame itself
+# counts in ``frames_ok`` once its reply has left.
 COUNTERS = ("frames_ok", "bad_crc", "bad_version", "unknown_command", "truncated", "oversized", "bad_length",
             "bad_neuron", "garbage_bytes", "missed_deadlines")
 

@@ -208,7 +208,8 @@ class FakeBoard:
             values = unpack_payload(cmd, payload)
         except ValueError:
             return self._refuse(Err.BAD_LENGTH, cmd)
-        self._count("frames_ok")
+        if cmd != Cmd.READ_COUNTERS:            # as the gateware: READ_COUNTERS counts once its reply has left
+            self._count("frames_ok")
         self.received.append((Cmd(cmd), values))
         if self.refuse_next is not None:
             code, self.refuse_next = self.refuse_next, None
@@ -259,6 +260,7 @@ class FakeBoard:
         self._reply(Cmd.READ_COUNTERS, *self.counters.values())
         if clear & 1:
             self.counters = dict.fromkeys(COUNTERS, 0)
+        self._count("frames_ok")
 
     def _do_reset(self):
         self.array.reset()
