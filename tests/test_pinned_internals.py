@@ -26,6 +26,8 @@ def test_cocotb_runner_internals_still_exist():
     # _verilator_runner overrides this and sets `executable`, which the build command uses
     assert "self.executable" in inspect.getsource(Verilator._simulator_in_path_build_only)
     assert "self.executable" in inspect.getsource(Verilator._build_command)
+    # ... and appends a make variable to its make command
+    assert '"make",' in inspect.getsource(Verilator._build_command)
     # ... and seeds `env`, into which build() merges os.environ
     assert "self.env.update(os.environ)" in inspect.getsource(Runner._set_env_common)
     # _call_runner converts these two ways of failing
