@@ -9,26 +9,21 @@ board cannot hold, a clock its PLL cannot make, a baud rate the clock cannot div
 import os
 
 from lifgen.errors import InputError
-from lifgen.params import CoreConfig, LIFParams, check_neurons
+from lifgen.params import CoreConfig, LIFParams
+from lifgen.protocol import DEFAULT_BAUD
 
 from .build import build_bitstream, program_command
-from .registry import get_board, max_neurons
+from .registry import check_fits, get_board
 from .top import BoardTop
 
-__all__ = ["build_for_board", "programming_command", "DEFAULT_BAUD"]
-
-DEFAULT_BAUD = 1_000_000
+__all__ = ["build_for_board", "programming_command"]
 
 
 def build_for_board(board_name, params: LIFParams, neurons, config: CoreConfig = CoreConfig(), *, clock_mhz=None,
                     out=None, baud=DEFAULT_BAUD, seed=1):
     """Build the bitstream; returns the ``BuildReport`` (unmet timing is in it: ``report.check()`` raises)."""
     board = get_board(board_name)
-    check_neurons(neurons)
-    limit = max_neurons(board, params.fixed, config.with_host_link())
-    if neurons > limit:
-        raise InputError(f"{neurons} neurons do not fit the {board.name} ({board.device}): {limit} at most with "
-                         f"these parameters", field="neurons")
+    check_fits(board, params.fixed, neurons, config.with_host_link())
     clock_hz = board.default_clock_hz if clock_mhz is None else clock_mhz * 1e6
     top = BoardTop(board, params, neurons, config, clock_hz=clock_hz, baud=baud)
     out = os.path.abspath(out or os.path.join("build", board.name))

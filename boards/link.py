@@ -21,6 +21,7 @@ Contract
 - ``activity`` pulses for one cycle per spike event sent (for an LED).
 """
 
+import contextlib
 import struct
 
 from amaranth.hdl import Array, Cat, Const, Module, ResetInserter, Signal, signed
@@ -57,7 +58,6 @@ class LinkedArray(wiring.Component):
         mid-frame timeout)."""
         self.params, self.neurons = params, neurons
         self.config = config.with_host_link()
-        self.timing = self.config.timing(neurons)
         self.clock_hz, self.dt_cycles, self.byte_cycles = clock_hz, max(1, int(dt_cycles)), byte_cycles
         super().__init__()
 
@@ -103,6 +103,23 @@ class LinkedArray(wiring.Component):
             m.d.sync += timeout.eq(timeout + 1)
         m.d.comb += timed_out.eq(in_frame & (timeout == limit))
 
+        def reject(code, counter):
+            """Drop the frame: count it and have the executor answer ERROR ``code``."""
+            m.d.sync += err_code.eq(code)
+            m.d.comb += bump[counter].eq(1)
+            m.next = "ERROR"
+
+        frame_states = []
+
+        @contextlib.contextmanager
+        def frame_state(name):
+            """A state between SOF and the last CRC byte: a silence there truncates the frame."""
+            frame_states.append(name)
+            with m.State(name):
+                yield
+                with m.If(timed_out):
+                    reject(P.Err.TRUNCATED, "truncated")
+
         with m.FSM(name="receiver") as receiver:
             with m.State("HUNT"):
                 with m.If(take):
@@ -111,42 +128,24 @@ class LinkedArray(wiring.Component):
                         m.next = "VERSION"
                     with m.Else():
                         m.d.comb += bump["garbage_bytes"].eq(1)
-            for state, target, nxt in (("VERSION", version, "CMD"), ("CMD", cmd, "LEN0")):
-                with m.State(state):
+            for state, target, nxt in (("VERSION", version, "CMD"), ("CMD", cmd, "LEN0"),
+                                       ("LEN0", length[:8], "LEN1")):
+                with frame_state(state):
                     with m.If(take):
                         m.d.comb += rx_crc.valid.eq(1)
                         m.d.sync += target.eq(byte)
                         m.next = nxt
-                    with m.If(timed_out):
-                        m.d.sync += err_code.eq(P.Err.TRUNCATED)
-                        m.d.comb += bump["truncated"].eq(1)
-                        m.next = "ERROR"
-            with m.State("LEN0"):
-                with m.If(take):
-                    m.d.comb += rx_crc.valid.eq(1)
-                    m.d.sync += length[:8].eq(byte)
-                    m.next = "LEN1"
-                with m.If(timed_out):
-                    m.d.sync += err_code.eq(P.Err.TRUNCATED)
-                    m.d.comb += bump["truncated"].eq(1)
-                    m.next = "ERROR"
-            with m.State("LEN1"):
+            with frame_state("LEN1"):
                 with m.If(take):
                     m.d.comb += rx_crc.valid.eq(1)
                     m.d.sync += [length[8:].eq(byte), count.eq(0)]
                     with m.If(Cat(length[:8], byte) > P.MAX_PAYLOAD):
-                        m.d.sync += err_code.eq(P.Err.OVERSIZED)
-                        m.d.comb += bump["oversized"].eq(1)
-                        m.next = "ERROR"
+                        reject(P.Err.OVERSIZED, "oversized")
                     with m.Elif(Cat(length[:8], byte) == 0):
                         m.next = "CRC0"
                     with m.Else():
                         m.next = "PAYLOAD"
-                with m.If(timed_out):
-                    m.d.sync += err_code.eq(P.Err.TRUNCATED)
-                    m.d.comb += bump["truncated"].eq(1)
-                    m.next = "ERROR"
-            with m.State("PAYLOAD"):
+            with frame_state("PAYLOAD"):
                 m.d.comb += [pl_wr.addr.eq(count), pl_wr.data.eq(byte)]
                 with m.If(take):
                     m.d.comb += [rx_crc.valid.eq(1), pl_wr.en.eq(1)]
@@ -155,35 +154,16 @@ class LinkedArray(wiring.Component):
                     m.d.sync += count.eq(count + 1)
                     with m.If(count == length - 1):
                         m.next = "CRC0"
-                with m.If(timed_out):
-                    m.d.sync += err_code.eq(P.Err.TRUNCATED)
-                    m.d.comb += bump["truncated"].eq(1)
-                    m.next = "ERROR"
-            with m.State("CRC0"):
-                with m.If(take):
-                    m.d.comb += rx_crc.valid.eq(1)
-                    m.next = "CRC1"
-                with m.If(timed_out):
-                    m.d.sync += err_code.eq(P.Err.TRUNCATED)
-                    m.d.comb += bump["truncated"].eq(1)
-                    m.next = "ERROR"
-            with m.State("CRC1"):
-                with m.If(take):
-                    m.d.comb += rx_crc.valid.eq(1)
-                    m.next = "CHECK"
-                with m.If(timed_out):
-                    m.d.sync += err_code.eq(P.Err.TRUNCATED)
-                    m.d.comb += bump["truncated"].eq(1)
-                    m.next = "ERROR"
+            for state, nxt in (("CRC0", "CRC1"), ("CRC1", "CHECK")):
+                with frame_state(state):
+                    with m.If(take):
+                        m.d.comb += rx_crc.valid.eq(1)
+                        m.next = nxt
             with m.State("CHECK"):                       # the CRC register now holds the residue
                 with m.If(~rx_crc.match_detected):
-                    m.d.sync += err_code.eq(P.Err.BAD_CRC)
-                    m.d.comb += bump["bad_crc"].eq(1)
-                    m.next = "ERROR"
+                    reject(P.Err.BAD_CRC, "bad_crc")
                 with m.Elif(version != P.VERSION):
-                    m.d.sync += err_code.eq(P.Err.BAD_VERSION)
-                    m.d.comb += bump["bad_version"].eq(1)
-                    m.next = "ERROR"
+                    reject(P.Err.BAD_VERSION, "bad_version")
                 with m.Else():
                     m.d.comb += frame_go.eq(1)
                     m.next = "BUSY"
@@ -196,8 +176,7 @@ class LinkedArray(wiring.Component):
                 with m.If(exec_done):
                     m.next = "HUNT"
 
-        m.d.comb += in_frame.eq(~receiver.ongoing("HUNT") & ~receiver.ongoing("BUSY") &
-                                ~receiver.ongoing("ERROR") & ~receiver.ongoing("CHECK"))
+        m.d.comb += in_frame.eq(Cat(receiver.ongoing(name) for name in frame_states).any())
 
         # ---- sender: one frame of `tx_len` payload bytes, taken from `tx_src` -------------------------------------
         # Sources: SMALL, a register of the few bytes of an event or a short reply; IDENT, the constant identity;

@@ -69,7 +69,7 @@ from lifgen.errors import InputError
 from lifgen.params import STEP_BITS, CoreConfig, FixedParams, check_neurons, index_bits
 
 __all__ = ["Board", "BlockRAM", "BOARDS", "LINK_RESERVED_BLOCKS", "ICE40_EBR_CONFIGS", "ECP5_EBR_CONFIGS",
-           "get_board", "board_names", "core_memories", "blocks_needed", "max_neurons", "board_table"]
+           "get_board", "board_names", "core_memories", "blocks_needed", "max_neurons", "check_fits", "board_table"]
 
 ICE40_EBR_CONFIGS = ((256, 16), (512, 8), (1024, 4), (2048, 2))                       # SB_RAM40_4K
 ECP5_EBR_CONFIGS = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1))  # DP16KD / PDPW16KD
@@ -315,6 +315,16 @@ def max_neurons(board: Board, fixed: FixedParams, config: CoreConfig = CoreConfi
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if fits(mid) else (lo, mid)
     return lo
+
+
+def check_fits(board: Board, fixed: FixedParams, neurons: int, config: CoreConfig = CoreConfig()):
+    """Refuse (``InputError``, field ``neurons``) a neuron count that :func:`max_neurons` says ``board`` cannot
+    hold with these parameters and core options; before any synthesis or run starts."""
+    check_neurons(neurons)
+    limit = max_neurons(board, fixed, config)
+    if neurons > limit:
+        raise InputError(f"{neurons} neurons do not fit the {board.name} ({board.device}): {limit} at most with "
+                         f"these parameters", field="neurons")
 
 
 def board_table(fixed: FixedParams, config: CoreConfig = CoreConfig()):

@@ -15,18 +15,17 @@ from amaranth.lib.wiring import In, Out
 
 from lifgen.errors import ParameterError
 from lifgen.params import CoreConfig, LIFParams
+from lifgen.protocol import DEFAULT_BAUD
 
 from .link import LinkedArray
 from .uart import MIN_BIT_CYCLES, UARTRx, UARTTx
 
-__all__ = ["BoardCore", "BoardTop", "link_timing", "check_baud", "achievable_clock_hz", "MAX_BAUD_ERROR"]
+__all__ = ["BoardCore", "BoardTop", "dt_cycles", "check_baud", "achievable_clock_hz", "MAX_BAUD_ERROR"]
 
 
-def link_timing(params: LIFParams, clock_hz, baud):
-    """``(bit_cycles, dt_cycles)`` for a core clock: clock cycles per UART bit and per paced time step."""
-    bit_cycles = round(clock_hz / baud)
-    dt_cycles = max(1, round(params.dt_ms * 1e-3 * clock_hz))
-    return bit_cycles, dt_cycles
+def dt_cycles(params: LIFParams, clock_hz):
+    """Clock cycles per paced time step (at least 1)."""
+    return max(1, round(params.dt_ms * 1e-3 * clock_hz))
 
 
 class BoardCore(wiring.Component):
@@ -82,7 +81,7 @@ class BoardTop(Elaboratable):
     """
 
     def __init__(self, board, params: LIFParams, neurons, config: CoreConfig = CoreConfig(), *, clock_hz=None,
-                 baud=1_000_000):
+                 baud=DEFAULT_BAUD):
         self.board, self.params, self.neurons, self.config = board, params, neurons, config
         self.clock_hz = float(clock_hz if clock_hz is not None else board.default_clock_hz)
         self.baud = baud
@@ -95,9 +94,8 @@ class BoardTop(Elaboratable):
         m = Module()
         actual = clock_domain(m, platform, self.board, self.clock_hz)
         assert actual == self.actual_clock_hz
-        bit_cycles, dt_cycles = link_timing(self.params, actual, self.baud)
         m.submodules.core = core = BoardCore(self.params, self.neurons, self.config, clock_hz=actual,
-                                             bit_cycles=bit_cycles, dt_cycles=dt_cycles)
+                                             bit_cycles=self.bit_cycles, dt_cycles=dt_cycles(self.params, actual))
         uart = self.board.request_uart(platform)
         m.submodules.rx_buf = rx = io.Buffer("i", uart.rx)
         m.submodules.tx_buf = tx = io.Buffer("o", uart.tx)

@@ -20,21 +20,21 @@ __all__ = ["UARTRx", "UARTTx", "MIN_BIT_CYCLES"]
 MIN_BIT_CYCLES = 4
 
 
-def _check(bit_cycles):
-    if isinstance(bit_cycles, bool) or not isinstance(bit_cycles, int) or bit_cycles < MIN_BIT_CYCLES:
-        raise ValueError(f"bit_cycles must be an integer >= {MIN_BIT_CYCLES}, not {bit_cycles!r}")
+class _UARTSide(wiring.Component):
+    """What both sides share: ``bit_cycles``, clock cycles a bit (an integer >= ``MIN_BIT_CYCLES``)."""
+
+    def __init__(self, bit_cycles):
+        if isinstance(bit_cycles, bool) or not isinstance(bit_cycles, int) or bit_cycles < MIN_BIT_CYCLES:
+            raise ValueError(f"bit_cycles must be an integer >= {MIN_BIT_CYCLES}, not {bit_cycles!r}")
+        self.bit_cycles = bit_cycles
+        super().__init__()
 
 
-class UARTRx(wiring.Component):
+class UARTRx(_UARTSide):
     rx: In(1, init=1)
     bytes: Out(stream.Signature(8))
     overrun: Out(1)
     framing_error: Out(1)
-
-    def __init__(self, bit_cycles):
-        _check(bit_cycles)
-        self.bit_cycles = bit_cycles
-        super().__init__()
 
     def elaborate(self, platform):
         m = Module()
@@ -75,14 +75,9 @@ class UARTRx(wiring.Component):
         return m
 
 
-class UARTTx(wiring.Component):
+class UARTTx(_UARTSide):
     tx: Out(1, init=1)
     bytes: In(stream.Signature(8))
-
-    def __init__(self, bit_cycles):
-        _check(bit_cycles)
-        self.bit_cycles = bit_cycles
-        super().__init__()
 
     def elaborate(self, platform):
         m = Module()

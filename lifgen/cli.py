@@ -20,6 +20,7 @@ from .errors import LifgenError
 from .golden import ficurve
 from .params import CoreConfig, LIFParams, RESET_MODES
 from .plots import plot_fi, plot_run       # matplotlib loads only when a figure is drawn
+from .protocol import DEFAULT_BAUD
 from .sim.runner import SIMULATORS         # cocotb itself loads only when a simulation runs
 from .sim.scoreboard import format_report
 from .stimulus import load_current
@@ -289,7 +290,8 @@ def build_parser():
     p.add_argument("--paced", action="store_true", help="one step per dt of the board's timer (real time); "
                                                         "missed deadlines are counted")
     p.add_argument("--trace", action="store_true", help="also read back every voltage after every step")
-    p.add_argument("--baud", type=int, default=None, help="UART baud rate (default: the board's)")
+    p.add_argument("--baud", type=int, default=DEFAULT_BAUD,
+                   help=f"UART baud rate the bitstream was built for (default {DEFAULT_BAUD})")
     add_input_options(p, steps_required=True)
     add_param_options(p)
     add_core_options(p)
@@ -324,7 +326,7 @@ def build_parser():
     p.add_argument("--neurons", type=int, default=256, help="number of neurons (default 256)")
     p.add_argument("--clock-mhz", type=float, default=None, metavar="F",
                    help="core clock in MHz (default: the board's; the PLL gives the nearest frequency not above)")
-    p.add_argument("--baud", type=int, default=1_000_000, help="UART baud rate (default 1000000)")
+    p.add_argument("--baud", type=int, default=DEFAULT_BAUD, help=f"UART baud rate (default {DEFAULT_BAUD})")
     p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed (default 1)")
     p.add_argument("--out", metavar="DIR", default=None, help="build directory (default build/<board>)")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")

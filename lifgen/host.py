@@ -36,14 +36,14 @@ import serial
 
 from .errors import InputError, ToolError
 from .params import STEP_BITS, CoreConfig, FixedParams, check_neurons
-from .protocol import (COUNTERS, IDENTITY_FIELDS, MAX_PAYLOAD, REPLY, TIMEOUT_BYTE_TIMES, VERSION, Cmd, Err,
+from .protocol import (COUNTERS, DEFAULT_BAUD, IDENTITY_FIELDS, MAX_PAYLOAD, REPLY, TIMEOUT_BYTE_TIMES, VERSION, Cmd, Err,
                        FrameDecoder, RunFlags, encode_frame, pack_payload, unpack_payload)
 
 __all__ = ["Board", "RunResult", "LinkError", "IdentityMismatch", "DEFAULT_BAUDRATE", "DEFAULT_TIMEOUT_S",
            "RUN_CHUNK_STEPS", "MAX_RUN_STEPS", "INPUTS_PER_FRAME", "VOLTAGES_PER_FRAME",
            "PARTIAL_FRAME_TIMEOUT_S"]
 
-DEFAULT_BAUDRATE = 3_000_000
+DEFAULT_BAUDRATE = DEFAULT_BAUD     # what lifgen builds bitstreams for (lifgen.protocol)
 DEFAULT_TIMEOUT_S = 2.0
 
 # RUN's step count is a u32, so no single RUN frame can ask for more than this.

@@ -18,16 +18,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import host
-from .boards.registry import get_board, max_neurons
+from .boards.registry import check_fits, get_board
 from .errors import InputError
 from .golden import fixed, floating
 from .golden.stats import mean_rate_hz
 from .params import CoreConfig, LIFParams
 from .sim.scoreboard import compare
-from .stimulus import currents_to_q, input_schedule
+from .stimulus import constant_runs, currents_to_q, input_schedule
 
 __all__ = ["MODELS", "SIMULATED", "VERIFIABLE", "ModelResult", "BoardDetail", "run", "run_on_board", "verify",
-           "simulation_json", "DEFAULT_BAUD",
+           "simulation_json",
            "summary_text", "PROGRESS_UPDATES"]
 
 MODELS = ("fixed", "float", "rtl", "board-sim", "board")
@@ -129,19 +129,6 @@ def _run_rtl(params, current_mv, neurons, steps, trace, core, sim, waves, stall,
                        to_mv(res.v_trace) if trace else None, res.v_trace, res.cycles, res)
 
 
-def _segments(u, per_step, steps):
-    """Runs of steps with the same input: ``[(row, k), ...]``."""
-    if not per_step:
-        return [(u, steps)]
-    out = []
-    for t in range(steps):
-        if out and np.array_equal(out[-1][0], u[t]):
-            out[-1][1] += 1
-        else:
-            out.append([u[t], 1])
-    return [tuple(x) for x in out]
-
-
 def _every_5_percent(progress, base, steps):
     """A driver progress callback (steps of this run) that reports the whole run's steps every 5 %."""
     last = [(100 * base) // (5 * steps)]
@@ -176,7 +163,7 @@ def _run_board(model, params, current_mv, neurons, steps, trace, core, sim, port
             board.check_identity(params.fixed, neurons, mul_stages=core.mul_stages)
             identity = board.identity
             prev = np.zeros(neurons, dtype=np.int64)
-            for row, k in _segments(u, per_step, steps):
+            for row, k in constant_runs(u, per_step, steps):
                 if not np.array_equal(row, prev):
                     board.write_inputs(row)
                     prev = row
@@ -257,18 +244,13 @@ def summary_text(result: ModelResult, params: LIFParams, shown=10):
     return "\n".join(lines)
 
 
-DEFAULT_BAUD = 1_000_000     # every listed board's USB-UART bridge (FT2232H, FT231X, FT232H) runs this reliably
-
 
 def run_on_board(board_name, params: LIFParams, current_mv, neurons, steps, *, port=None, simulator=None,
-                 paced=False, trace=False, core=CoreConfig(), baudrate=None, progress=None) -> ModelResult:
+                 paced=False, trace=False, core=CoreConfig(), baudrate=host.DEFAULT_BAUDRATE,
+                 progress=None) -> ModelResult:
     """``lifgen run``: run on the board ``board_name`` at ``port``, or on the simulated board when ``simulator``
     names one. A neuron count the board cannot hold is refused before anything starts (``InputError``)."""
-    board = get_board(board_name)
-    limit = max_neurons(board, params.fixed, core.with_host_link())
-    if neurons > limit:
-        raise InputError(f"{neurons} neurons do not fit the {board.name} ({board.device}): {limit} at most with "
-                         f"these parameters", field="neurons")
+    check_fits(get_board(board_name), params.fixed, neurons, core.with_host_link())
     model = "board-sim" if simulator else "board"
     return run(model, params, current_mv, neurons, steps, trace=trace, core=core, sim=simulator or "icarus",
-               port=port, paced=paced, baudrate=baudrate or DEFAULT_BAUD, progress=progress)
+               port=port, paced=paced, baudrate=baudrate, progress=progress)

@@ -17,7 +17,7 @@ imply is :class:`CoreTiming`. Every number two parts of lifgen must agree on is 
 """
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
@@ -232,8 +232,7 @@ class CoreConfig:
 
     def with_host_link(self) -> "CoreConfig":
         """These options as a board builds them: plus the trace stream and the peek port its host link uses."""
-        return CoreConfig(trace=True, peek=True, mul_stages=self.mul_stages,
-                          spike_fifo_depth=self.spike_fifo_depth, trace_fifo_depth=self.trace_fifo_depth)
+        return replace(self, trace=True, peek=True)
 
     def timing(self, neurons) -> "CoreTiming":
         """The cycle timing of an array of ``neurons`` built with these options."""

@@ -40,7 +40,7 @@ from enum import IntEnum
 from .params import STEP_BITS
 
 __all__ = ["SOF", "VERSION", "MAX_PAYLOAD", "REPLY", "HEADER_BYTES", "CRC_BYTES", "FRAME_OVERHEAD",
-           "TIMEOUT_BYTE_TIMES", "Cmd", "Err", "RunFlags", "COUNTERS", "IDENTITY_FIELDS", "crc16",
+           "TIMEOUT_BYTE_TIMES", "DEFAULT_BAUD", "Cmd", "Err", "RunFlags", "COUNTERS", "IDENTITY_FIELDS", "crc16",
            "Frame", "encode_frame", "FrameDecoder", "pack_payload", "unpack_payload", "PAYLOADS",
            "SPIKE_EVENT_BYTES", "event_rate_per_s"]
 
@@ -52,6 +52,7 @@ HEADER_BYTES = 5               # SOF, VERSION, CMD, LEN (2)
 CRC_BYTES = 2
 FRAME_OVERHEAD = HEADER_BYTES + CRC_BYTES
 TIMEOUT_BYTE_TIMES = 64        # silence mid-frame for this long drops the frame as truncated
+DEFAULT_BAUD = 1_000_000       # every listed board's USB-UART bridge (FT2232H, FT231X, FT232H) runs this reliably
 
 
 class Cmd(IntEnum):

@@ -13,7 +13,7 @@ import numpy as np
 from .errors import InputError
 from .params import FixedParams, check_neurons, round_half_up
 
-__all__ = ["DEFAULT_STEPS", "load_current", "currents_to_q", "input_schedule"]
+__all__ = ["DEFAULT_STEPS", "load_current", "currents_to_q", "input_schedule", "constant_runs"]
 
 DEFAULT_STEPS = 1000
 
@@ -111,3 +111,17 @@ def input_schedule(fixed: FixedParams, u, steps, neurons):
                              field="current")
         return u, True
     raise InputError(f"input must have shape [N] or [T, N], not {u.shape}", field="current")
+
+
+def constant_runs(u, per_step, steps):
+    """Split a schedule from :func:`input_schedule` into runs of steps with the same input:
+    ``[(row [N], k), ...]`` with the ``k`` adding up to ``steps``."""
+    if not per_step:
+        return [(u, steps)]
+    runs = []
+    for t in range(steps):
+        if runs and np.array_equal(runs[-1][0], u[t]):
+            runs[-1][1] += 1
+        else:
+            runs.append([u[t], 1])
+    return [(row, k) for row, k in runs]

@@ -128,10 +128,9 @@ class SimulatedBoard:
 
     def _build(self):
         # Amaranth loads only here: the host side of the tests and the CLI do not need it
-        from lifgen.boards.top import BoardCore
-        dt_cycles = max(1, round(self.params.dt_ms * 1e-3 * self.clock_hz))
+        from lifgen.boards.top import BoardCore, dt_cycles
         core = BoardCore(self.params, self.neurons, self.config, clock_hz=self.clock_hz,
-                         bit_cycles=self.bit_cycles, dt_cycles=dt_cycles, led_cycles=64)
+                         bit_cycles=self.bit_cycles, dt_cycles=dt_cycles(self.params, self.clock_hz), led_cycles=64)
         sources = {"lif_board.v": convert(core, name="lif_board", emit_src=False),
                    "board_tb.v": wrapper_verilog("lif_board", self.bit_cycles)}
         key = {"params": self.params.as_dict(), "neurons": self.neurons, "core": self.config.as_dict(),

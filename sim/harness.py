@@ -18,7 +18,7 @@ from lifgen.errors import InputError, ToolError
 from lifgen.hw import export
 from lifgen.hw.layouts import cur_layout, decode_array, encode, spike_layout, trace_layout
 from lifgen.params import STEP_BITS, CoreConfig, CoreTiming, LIFParams, check_neurons
-from lifgen.stimulus import input_schedule
+from lifgen.stimulus import constant_runs, input_schedule
 
 from . import runner
 from .wrapper import wrapper_verilog
@@ -71,19 +71,13 @@ class RTLResult:
 
 def schedule_from_input(u, steps):
     """Turn integer input ([N] constant or [T, N]) into driver segments ``{"writes": [[n, u], ...], "steps": k}``,
-    writing only what changed. Every neuron starts with u = 0 after reset, so zeros are never written first."""
+    one per run of constant input (``lifgen.stimulus.constant_runs``), writing only what changed. Every neuron
+    starts with u = 0 after reset, so zeros are never written first."""
     u = np.asarray(u, dtype=np.int64)
-    if u.ndim == 1:
-        writes = [[int(n), int(x)] for n, x in enumerate(u) if x != 0]
-        return [{"writes": writes, "steps": int(steps)}]
-    segments, prev = [], np.zeros(u.shape[1], dtype=np.int64)
-    for t in range(steps):
-        changed = np.flatnonzero(u[t] != prev)
-        if changed.size or not segments:
-            segments.append({"writes": [[int(n), int(u[t, n])] for n in changed], "steps": 1})
-        else:
-            segments[-1]["steps"] += 1
-        prev = u[t]
+    segments, prev = [], np.zeros(u.shape[-1], dtype=np.int64)
+    for row, k in constant_runs(u, u.ndim == 2, steps):
+        segments.append({"writes": [[int(n), int(row[n])] for n in np.flatnonzero(row != prev)], "steps": int(k)})
+        prev = row
     return segments
 
 
