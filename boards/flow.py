@@ -14,18 +14,28 @@ from lifgen.protocol import DEFAULT_BAUD
 
 from .build import build_bitstream, program_command
 from .registry import check_fits, get_board
-from .top import BoardTop
+from .top import ArrayTop, BoardTop
 
-__all__ = ["build_for_board", "programming_command"]
+__all__ = ["TOPS", "build_for_board", "programming_command"]
+
+
+TOPS = ("board", "array")
 
 
 def build_for_board(board_name, params: LIFParams, neurons, config: CoreConfig = CoreConfig(), *, clock_mhz=None,
-                    out=None, baud=DEFAULT_BAUD, seed=1):
-    """Build the bitstream; returns the ``BuildReport`` (unmet timing is in it: ``report.check()`` raises)."""
+                    out=None, baud=DEFAULT_BAUD, seed=1, top="board"):
+    """Build the bitstream; returns the ``BuildReport`` (unmet timing is in it: ``report.check()`` raises).
+    ``top``: ``board`` (the product: host link and array, :class:`~lifgen.boards.top.BoardTop`) or ``array``
+    (the array alone, fed on chip, to measure it: :class:`~lifgen.boards.top.ArrayTop`)."""
     board = get_board(board_name)
-    check_fits(board, params.fixed, neurons, config.with_host_link())
+    if top not in TOPS:
+        raise InputError(f"top must be one of {', '.join(TOPS)}, not {top!r}", field="top")
+    check_fits(board, params.fixed, neurons, config.with_host_link() if top == "board" else config)
     clock_hz = board.default_clock_hz if clock_mhz is None else clock_mhz * 1e6
-    top = BoardTop(board, params, neurons, config, clock_hz=clock_hz, baud=baud)
+    if top == "board":
+        top = BoardTop(board, params, neurons, config, clock_hz=clock_hz, baud=baud)
+    else:
+        top = ArrayTop(board, params, neurons, config, clock_hz=clock_hz)
     out = os.path.abspath(out or os.path.join("build", board.name))
     parent = os.path.dirname(out)
     if not os.path.isdir(parent):

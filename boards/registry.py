@@ -65,11 +65,12 @@ ECP5 ones the datasheet is used (12F 32, 25F 56, 45F 108, 85F 208 DP16KD): nextp
 from dataclasses import dataclass, field
 from typing import Callable
 
-from lifgen.errors import InputError
-from lifgen.params import STEP_BITS, CoreConfig, FixedParams, check_neurons, index_bits
+from lifgen.errors import InputError, ParameterError
+from lifgen.params import STEP_BITS, CoreConfig, FixedParams, check_neurons, check_storage, index_bits
 
 __all__ = ["Board", "BlockRAM", "BOARDS", "LINK_RESERVED_BLOCKS", "ICE40_EBR_CONFIGS", "ECP5_EBR_CONFIGS",
-           "get_board", "board_names", "core_memories", "blocks_needed", "max_neurons", "check_fits", "board_table"]
+           "get_board", "board_names", "core_memories", "blocks_needed", "max_neurons", "check_fits", "board_table",
+           "realtime_neurons"]
 
 ICE40_EBR_CONFIGS = ((256, 16), (512, 8), (1024, 4), (2048, 2))                       # SB_RAM40_4K
 ECP5_EBR_CONFIGS = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1))  # DP16KD / PDPW16KD
@@ -78,6 +79,7 @@ MUX_FACTOR = 0.5                # Yosys memory_libmap: cost of one bit of read m
 LINK_RESERVED_BLOCKS = 2        # kept free for the board top: the UART link's receive and transmit buffers
 
 MAX_SEARCH = 1 << 24            # max_neurons never reports more neurons than this
+SPRAMS_USED = 4                 # storage "spram": v and u of even and odd neurons (lifgen.hw.storage)
 
 
 @dataclass(frozen=True)
@@ -278,16 +280,37 @@ def get_board(name) -> Board:
 # ---- capacity ------------------------------------------------------------------------------------------------
 
 def core_memories(fixed: FixedParams, neurons: int, config: CoreConfig = CoreConfig()):
-    """``{name: (depth, width)}`` of the memories today's ``LIFArray`` infers (see the module docstring)."""
-    A = index_bits(neurons)
-    mems = {
-        "state": (neurons, fixed.W + fixed.ref_width),
-        "input": (neurons, fixed.W),
-        "spike_fifo": (config.spike_fifo_depth - 1, A + STEP_BITS),
-    }
+    """``{name: (depth, width)}`` of the block memories ``LIFArray`` infers (see the module docstring). With P lanes
+    every lane has its own state and input memory of ``ceil(N / P)`` rows; a FIFO entry holds one group (its
+    index, a P-bit lane mask, and the step or P voltages). ``storage="spram"`` keeps state and input in the
+    SPRAMs, so only the FIFOs take block RAM."""
+    P = config.lanes
+    rows = -(-neurons // P)
+    group_bits = index_bits(rows)
+    mems = {}
+    if config.storage == "bram":
+        for j in range(P):
+            mems[f"state{j}"] = (rows, fixed.W + fixed.ref_width)
+            mems[f"input{j}"] = (rows, fixed.W)
+    mems["spike_fifo"] = (config.spike_fifo_depth - 1, group_bits + P + STEP_BITS)
     if config.trace:
-        mems["trace_fifo"] = (config.trace_fifo_depth - 1, A + fixed.W)
+        mems["trace_fifo"] = (config.trace_fifo_depth - 1, group_bits + P + P * fixed.W)
     return mems
+
+
+def _storage_fits(board: Board, fixed: FixedParams, neurons, config):
+    """Whether ``config.storage`` can hold ``neurons`` on ``board`` (block RAM is counted separately)."""
+    if config.storage != "spram":
+        return True
+    if board.memory.sprams < SPRAMS_USED:
+        return False
+    try:
+        check_storage(fixed, neurons, config)
+    except ParameterError as exc:
+        if exc.field == "neurons":
+            return False
+        raise
+    return True
 
 
 def blocks_needed(board: Board, fixed: FixedParams, neurons: int, config: CoreConfig = CoreConfig()):
@@ -303,7 +326,7 @@ def max_neurons(board: Board, fixed: FixedParams, config: CoreConfig = CoreConfi
     if not isinstance(fixed, FixedParams):
         raise TypeError(f"fixed must be a FixedParams, not {fixed!r}")
     budget = board.memory.blocks - reserved
-    fits = lambda n: blocks_needed(board, fixed, n, config) <= budget
+    fits = lambda n: _storage_fits(board, fixed, n, config) and blocks_needed(board, fixed, n, config) <= budget
     if not fits(1):
         return 0
     lo, hi = 1, 2                       # fits(lo), and hi is the first power of two found not to fit
@@ -321,24 +344,45 @@ def check_fits(board: Board, fixed: FixedParams, neurons: int, config: CoreConfi
     """Refuse (``InputError``, field ``neurons``) a neuron count that :func:`max_neurons` says ``board`` cannot
     hold with these parameters and core options; before any synthesis or run starts."""
     check_neurons(neurons)
+    check_storage(fixed, 1, config)                 # parameters the storage cannot encode: their own message
+    if config.storage == "spram" and board.memory.sprams < SPRAMS_USED:
+        raise InputError(f"storage spram needs an iCE40UP5K's SPRAMs; the {board.name} ({board.device}) has "
+                         f"{board.memory.sprams}", field="storage")
     limit = max_neurons(board, fixed, config)
     if neurons > limit:
         raise InputError(f"{neurons} neurons do not fit the {board.name} ({board.device}): {limit} at most with "
                          f"these parameters", field="neurons")
 
 
+def realtime_neurons(config: CoreConfig, clock_hz, dt_s, limit=MAX_SEARCH):
+    """The largest N (at most ``limit``) whose step, ``ceil(N / P) + L`` cycles (``lifgen.params.CoreTiming``),
+    completes within ``dt_s`` seconds of wall-clock time at ``clock_hz``: ``P * (floor(clock * dt) - L)``."""
+    cycles = int(clock_hz * dt_s + 1e-9)
+    latency = config.timing(1).latency
+    return max(0, min(limit, config.lanes * (cycles - latency)))
+
+
 def board_table(fixed: FixedParams, config: CoreConfig = CoreConfig()):
     """Rows for ``lifgen boards``: one dict per board with ``name``, ``device``, ``package``, ``oscillator_mhz``,
-    ``default_clock_mhz``, ``programmer``, ``max_neurons`` (and ``family``, ``memory``, ``notes``)."""
-    return [{
-        "name": b.name,
-        "family": b.family,
-        "device": b.device,
-        "package": b.package,
-        "oscillator_mhz": b.oscillator_hz / 1e6,
-        "default_clock_mhz": b.default_clock_hz / 1e6,
-        "programmer": b.programmer,
-        "max_neurons": max_neurons(b, fixed, config),
-        "memory": b.memory.describe(),
-        "notes": b.notes,
-    } for b in BOARDS.values()]
+    ``default_clock_mhz``, ``programmer``, ``max_neurons``, ``realtime_neurons_1ms`` and
+    ``realtime_neurons_100us`` (the largest N that fits and whose step takes at most 1 ms / 0.1 ms at the default
+    clock, :func:`realtime_neurons`), and ``family``, ``memory``, ``notes``. Boards the storage option cannot use
+    (``spram`` without SPRAMs) hold 0 neurons."""
+    rows = []
+    for b in BOARDS.values():
+        limit = max_neurons(b, fixed, config)
+        rows.append({
+            "name": b.name,
+            "family": b.family,
+            "device": b.device,
+            "package": b.package,
+            "oscillator_mhz": b.oscillator_hz / 1e6,
+            "default_clock_mhz": b.default_clock_hz / 1e6,
+            "programmer": b.programmer,
+            "max_neurons": limit,
+            "realtime_neurons_1ms": realtime_neurons(config, b.default_clock_hz, 1e-3, limit),
+            "realtime_neurons_100us": realtime_neurons(config, b.default_clock_hz, 1e-4, limit),
+            "memory": b.memory.describe(),
+            "notes": b.notes,
+        })
+    return rows

@@ -7,9 +7,12 @@
 (``boards.uart``), the frame engine and the neuron array (``boards.link.LinkedArray``) and an LED stretcher.
 Its ports are plain pins (``rx``, ``tx``, ``led``), so the same design runs in a bitstream and, with a bit
 period of a few clock cycles, in Icarus Verilog as the simulated board (``lifgen.sim.board``).
+
+:class:`ArrayTop` measures the neuron array alone (``lifgen build --top array``, the benchmarks): the array with
+its own clock, fed and drained on chip, no host link.
 """
 
-from amaranth.hdl import Elaboratable, Module, Signal
+from amaranth.hdl import Cat, Elaboratable, Module, Signal
 from amaranth.lib import io, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -17,10 +20,12 @@ from lifgen.errors import ParameterError
 from lifgen.params import CoreConfig, LIFParams
 from lifgen.protocol import DEFAULT_BAUD
 
+from lifgen.hw.core import LIFArray
+
 from .link import LinkedArray
 from .uart import MIN_BIT_CYCLES, UARTRx, UARTTx
 
-__all__ = ["BoardCore", "BoardTop", "dt_cycles", "check_baud", "achievable_clock_hz", "MAX_BAUD_ERROR"]
+__all__ = ["BoardCore", "BoardTop", "ArrayTop", "dt_cycles", "check_baud", "achievable_clock_hz", "MAX_BAUD_ERROR"]
 
 
 def dt_cycles(params: LIFParams, clock_hz):
@@ -102,6 +107,52 @@ class BoardTop(Elaboratable):
         m.submodules.led_buf = led = io.Buffer("o", self.board.request_led(platform))
         m.d.comb += [core.rx.eq(rx.i), tx.o.eq(core.tx), led.o.eq(core.led)]
         return m
+
+
+class ArrayTop(Elaboratable):
+    """The neuron array alone on a board, to measure what it reaches after place and route: the board's clock
+    (``boards.pll.clock_domain``), ``step`` held high, input writes and the consumers' ``ready`` driven by a
+    free-running xorshift register, and every output folded (XOR) into one register that drives the LED, so
+    that nothing is optimised away. It computes nothing useful; ``lifgen build --top array`` builds it."""
+
+    def __init__(self, board, params: LIFParams, neurons, config: CoreConfig = CoreConfig(), *, clock_hz=None):
+        self.board, self.params, self.neurons, self.config = board, params, neurons, config
+        self.clock_hz = float(clock_hz if clock_hz is not None else board.default_clock_hz)
+        self.actual_clock_hz = achievable_clock_hz(board, self.clock_hz)
+
+    def elaborate(self, platform):
+        from .pll import clock_domain
+        m = Module()
+        actual = clock_domain(m, platform, self.board, self.clock_hz)
+        assert actual == self.actual_clock_hz
+        m.submodules.array = array = LIFArray(self.params.fixed, self.neurons, self.config)
+        state = Signal(32, init=0x2545F491)
+        m.d.sync += state.eq(_xorshift32(state))
+        cur_bits = len(array.cur.payload.as_value())
+        m.d.comb += [
+            array.step.eq(1),
+            array.cur.valid.eq(state[31]),
+            array.cur.payload.eq(Cat(state, state)[:cur_bits]),
+            array.spikes.ready.eq(state[30] | state[29]),
+        ]
+        outputs = [array.busy, array.cur.ready, array.spikes.valid, array.spikes.payload.as_value()]
+        if self.config.trace:
+            m.d.comb += array.trace.ready.eq(state[28] | state[27])
+            outputs += [array.trace.valid, array.trace.payload.as_value()]
+        if self.config.peek:
+            m.d.comb += array.peek_addr.eq(state)
+            outputs.append(array.peek_v)
+        fold = Signal()
+        m.d.sync += fold.eq(Cat(*outputs).xor())
+        m.submodules.led_buf = led = io.Buffer("o", self.board.request_led(platform))
+        m.d.comb += led.o.eq(fold)
+        return m
+
+
+def _xorshift32(x):
+    x = x ^ (x << 13)[:32]
+    x = x ^ (x >> 17)
+    return x ^ (x << 5)[:32]
 
 
 MAX_BAUD_ERROR = 0.02

@@ -70,8 +70,14 @@ def add_core_options(parser, trace_option=False):
     if trace_option:
         group.add_argument("--trace", action="store_true", help="add the trace stream (v after every update)")
     group.add_argument("--mul-stages", type=int, default=defaults.mul_stages,
-                       help=f"multiply registers, 0..{CoreConfig.MUL_STAGES_MAX} (latency L = 2 + this; "
-                            f"default {defaults.mul_stages})")
+                       help=f"multiply registers, 0..{CoreConfig.MUL_STAGES_MAX} (latency L = 2 + this, plus one "
+                            f"with --storage spram when this is odd; default {defaults.mul_stages})")
+    group.add_argument("--lanes", type=int, default=defaults.lanes, metavar="P",
+                       help=f"parallel datapaths, 1..{CoreConfig.LANES_MAX}, each with its own memories: a step "
+                            f"takes ceil(N/P) + L cycles (default {defaults.lanes})")
+    group.add_argument("--storage", choices=CoreConfig.STORAGES, default=defaults.storage,
+                       help="where neuron state lives: inferred block RAM, or the iCE40UP5K's SPRAMs "
+                            f"(up to 32,768 neurons, width <= 16, one lane; default {defaults.storage})")
     group.add_argument("--spike-fifo-depth", type=int, default=defaults.spike_fifo_depth,
                        help=f"entries of the spike FIFO (default {defaults.spike_fifo_depth})")
     group.add_argument("--trace-fifo-depth", type=int, default=defaults.trace_fifo_depth,
@@ -84,7 +90,8 @@ def params_from_args(args) -> LIFParams:
 
 def core_from_args(args) -> CoreConfig:
     return CoreConfig(trace=getattr(args, "trace", False), mul_stages=args.mul_stages,
-                      spike_fifo_depth=args.spike_fifo_depth, trace_fifo_depth=args.trace_fifo_depth)
+                      spike_fifo_depth=args.spike_fifo_depth, trace_fifo_depth=args.trace_fifo_depth,
+                      lanes=args.lanes, storage=args.storage)
 
 
 def current_from_args(args, params):
@@ -199,11 +206,15 @@ def cmd_boards(args):
     if args.json:
         _print_json(rows)
         return
-    print(f"{'board':<18} {'device':<13} {'package':<8} {'osc MHz':>7} {'core MHz':>8} {'max N':>7}  programmer")
+    print(f"{'board':<18} {'device':<13} {'package':<8} {'osc MHz':>7} {'core MHz':>8} {'max N':>7} "
+          f"{'RT 1ms':>7} {'RT 0.1ms':>8}  programmer")
     for r in rows:
         print(f"{r['name']:<18} {r['device']:<13} {r['package']:<8} {r['oscillator_mhz']:7g} "
-              f"{r['default_clock_mhz']:8g} {r['max_neurons']:7d}  {r['programmer']}")
-    print("max N: the largest neuron count today's core fits in the board's block RAM with these parameters")
+              f"{r['default_clock_mhz']:8g} {r['max_neurons']:7d} {r['realtime_neurons_1ms']:7d} "
+              f"{r['realtime_neurons_100us']:8d}  {r['programmer']}")
+    print("max N: the largest neuron count the core fits in the board's memories with these parameters and options;"
+          "\nRT 1ms / RT 0.1ms: the largest of those whose step, ceil(N/P) + L cycles, takes at most 1 ms / 0.1 ms "
+          "at the core clock")
 
 
 def _print_report(report):
@@ -221,7 +232,7 @@ def cmd_build(args):
     # Amaranth loads only for a build (and the YoWASP tools run only then)
     from .boards.flow import build_for_board, programming_command
     report = build_for_board(args.board, params, args.neurons, core_from_args(args), clock_mhz=args.clock_mhz,
-                             out=args.out, baud=args.baud, seed=args.seed)
+                             out=args.out, baud=args.baud, seed=args.seed, top=args.top)
     if args.json:
         _print_json({**report.as_dict(), "utilization": report.utilization})
     else:
@@ -332,6 +343,9 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.add_argument("--program", action="store_true", help="flash the bitstream after a good build")
     p.add_argument("--dry-run", action="store_true", help="print the programming command instead of running it")
+    p.add_argument("--top", choices=("board", "array"), default="board",
+                   help="board: the host link and the array (default); array: the array alone, fed on chip, "
+                        "to measure its size and clock (not for a host to talk to)")
     add_param_options(p)
     add_core_options(p)
     p.set_defaults(_parser=p, func=cmd_build)

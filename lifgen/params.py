@@ -24,7 +24,8 @@ import numpy as np
 from .errors import ParameterError
 
 __all__ = ["LIFParams", "FixedParams", "CoreConfig", "CoreTiming", "RESET_MODES", "WIDTH_MIN", "WIDTH_MAX",
-           "GAIN_BITS_MAX", "STEP_BITS", "index_bits", "round_half_up", "check_neurons"]
+           "GAIN_BITS_MAX", "STEP_BITS", "SPRAM_WORDS", "index_bits", "round_half_up", "check_neurons",
+           "check_storage"]
 
 RESET_MODES = ("value", "subtract")
 WIDTH_MIN = 4
@@ -208,19 +209,30 @@ class CoreConfig:
     simulation harness (``lifgen.sim.harness``) and the CLI, whose option defaults come from here.
 
     - ``trace``: add the ``trace`` stream (v of every neuron after every update).
-    - ``mul_stages``: registers between the RAM output and the commit stage (0..3); latency L = 2 + mul_stages.
-    - ``spike_fifo_depth``, ``trace_fifo_depth``: entries of the output FIFOs (>= 2).
+    - ``mul_stages``: registers between the RAM output and the commit stage (0..3).
+    - ``spike_fifo_depth``, ``trace_fifo_depth``: entries of the output FIFOs (>= 2). With lanes, an entry holds
+      one group of P neurons (all of a group's spike events, or all of its trace events).
     - ``peek``: add the ``peek_addr``/``peek_v`` ports that read a neuron's v while the array is idle (the
       board's host link uses them; the plain ``lif_array`` of ``lifgen verilog`` has none).
+    - ``lanes`` (P): datapaths working side by side, each with its own memories; lane j updates neurons
+      j, j + P, j + 2P, ... so a step takes ceil(N / P) + L cycles. Any N works (the last group may be partial).
+    - ``storage``: where neuron state lives. ``bram``: inferred block RAM (every FPGA; v and the refractory counter
+      in one word, u in another). ``spram``: the iCE40UP5K's four SB_SPRAM256KA (16K x 16 each): v of even and odd
+      neurons in two of them, u in the other two, the refractory counter encoded in the unused v codes >= VTH
+      (see :func:`check_storage`); up to 32,768 neurons, W <= 16, one lane.
     """
     trace: bool = False
     mul_stages: int = 1
     spike_fifo_depth: int = 256
     trace_fifo_depth: int = 16
     peek: bool = False
+    lanes: int = 1
+    storage: str = "bram"
 
     MUL_STAGES_MAX = 3
     FIFO_DEPTH_MIN = 2
+    LANES_MAX = 16
+    STORAGES = ("bram", "spram")
 
     def __post_init__(self):
         for name in ("trace", "peek"):
@@ -229,6 +241,13 @@ class CoreConfig:
         _check_int("mul_stages", self.mul_stages, 0, self.MUL_STAGES_MAX)
         _check_int("spike_fifo_depth", self.spike_fifo_depth, self.FIFO_DEPTH_MIN)
         _check_int("trace_fifo_depth", self.trace_fifo_depth, self.FIFO_DEPTH_MIN)
+        _check_int("lanes", self.lanes, 1, self.LANES_MAX)
+        if self.storage not in self.STORAGES:
+            raise ParameterError(f"storage must be one of {', '.join(self.STORAGES)}, not {self.storage!r}",
+                                 field="storage")
+        if self.storage == "spram" and self.lanes != 1:
+            raise ParameterError(f"storage spram has one lane (the UP5K has four SPRAMs), not lanes = {self.lanes}",
+                                 field="lanes")
 
     def with_host_link(self) -> "CoreConfig":
         """These options as a board builds them: plus the trace stream and the peek port its host link uses."""
@@ -236,48 +255,105 @@ class CoreConfig:
 
     def timing(self, neurons) -> "CoreTiming":
         """The cycle timing of an array of ``neurons`` built with these options."""
-        return CoreTiming(neurons, self.mul_stages)
+        return CoreTiming(neurons, self.mul_stages, self.lanes, self.storage)
 
     def as_dict(self):
         return asdict(self)
 
 
+SPRAM_WORDS = 16384     # one SB_SPRAM256KA: 16K x 16 bits
+SPRAM_BITS = 16
+
+
+def check_storage(fixed: "FixedParams", neurons, config: CoreConfig):
+    """Refuse a storage option these constants or this neuron count cannot use (:class:`ParameterError`).
+
+    ``spram`` keeps one 16-bit code per neuron: v itself, or, while the neuron is refractory with r steps left,
+    the code ``VTH + r - 1``. That is unambiguous because a stored v is always below VTH: an update that reaches
+    VTH resets v to VRESET < VTH, and the post-reset clear writes VREST. It needs ``W <= 16``, at most 32,768
+    neurons, ``VREST < VTH``, ``VTH + NREF - 1 <= vmax`` when ``NREF > 0``, and reset ``value`` when ``NREF > 0``
+    (with reset ``subtract`` v after a spike may stay at or above VTH while the counter runs).
+    """
+    check_neurons(neurons)
+    if config.storage != "spram":
+        return
+    if fixed.W > SPRAM_BITS:
+        raise ParameterError(f"storage spram holds {SPRAM_BITS}-bit words, not width {fixed.W}", field="width")
+    if neurons > 2 * SPRAM_WORDS:
+        raise ParameterError(f"storage spram holds at most {2 * SPRAM_WORDS} neurons, not {neurons}",
+                             field="neurons")
+    if fixed.VREST >= fixed.VTH:
+        raise ParameterError("storage spram needs v_rest below v_th (codes >= VTH mean 'refractory')",
+                             field="v_rest_mv")
+    if fixed.NREF:
+        if fixed.subtract:
+            raise ParameterError("storage spram with a refractory period needs reset 'value' (after a subtract "
+                                 "reset v may stay >= v_th, where the refractory codes live)", field="reset")
+        if fixed.VTH + fixed.NREF - 1 > fixed.vmax:
+            raise ParameterError(f"storage spram encodes the refractory counter as v codes VTH..VTH+NREF-1; "
+                                 f"{fixed.VTH}+{fixed.NREF}-1 exceeds vmax {fixed.vmax}: shorten t_ref or raise "
+                                 "width", field="t_ref_ms")
+
+
 @dataclass(frozen=True)
 class CoreTiming:
     """Cycle timing of the RTL neuron array: the one definition that ``lifgen.hw.core`` is built to and
-    that ``lifgen.golden.timing`` predicts with. Cycles are clock periods, one neuron enters per cycle.
+    that ``lifgen.golden.timing`` predicts with. Cycles are clock periods; one group of P neurons (P = lanes)
+    enters per cycle: group g holds neurons g*P .. g*P + P - 1.
 
     The pipeline (README, "The pipeline") is: issue (read address) -> read (synchronous RAM) ->
-    ``mul_stages`` multiply registers -> commit (write-back and spike push).
+    ``ram_regs`` registers on the RAM output -> ``mul_stages`` multiply registers -> commit (write-back and
+    event push).
 
-    - ``clear_cycles``: after reset is released the core clears one neuron per cycle; ``busy`` is high
-      meanwhile and a step can first be accepted ``clear_cycles`` cycles after release.
-    - ``latency`` (L): a step accepted in cycle ``a`` commits neuron ``n`` in cycle ``a + L + n`` and
-      ``busy`` falls in cycle ``a + N + L``: with ``step`` held high a step takes ``N + L`` cycles.
+    - ``groups``: ceil(N / P), the cycles a step spends issuing.
+    - ``ram_regs``: 0 for ``bram``; for ``spram`` 0 or 1, whichever makes ``latency - 1`` (the cycles from a
+      neuron's read to its write-back) odd, so that the single-ported bank of the neuron being written is never the
+      bank of the neuron being read.
+    - ``clear_cycles``: after reset is released the core clears one memory row per cycle (``groups`` rows; for
+      ``spram`` ceil(N / 2), even and odd neurons in parallel); ``busy`` is high meanwhile and a step can first
+      be accepted ``clear_cycles`` cycles after release.
+    - ``latency`` (L): a step accepted in cycle ``a`` commits group ``g`` in cycle ``a + L + g`` and ``busy``
+      falls in cycle ``a + groups + L``: with ``step`` held high a step takes ``groups + L`` cycles.
     - ``fifo_latency``: an event pushed in cycle ``c`` is offered on ``spikes`` from cycle ``c + 2``
-      (``amaranth.lib.fifo.SyncFIFOBuffered``; the same holds for ``trace``).
+      (``amaranth.lib.fifo.SyncFIFOBuffered``; the same holds for ``trace``). A group's events leave one per
+      cycle in increasing neuron order, so with lanes a group with several spikes queues behind the previous
+      one (``lifgen.golden.timing.event_cycles`` models the queue).
+
+    These hold while no output stream is throttled (the consumer ready, the FIFOs never within reach of full).
+    Under backpressure the issue stage waits until every event in flight is sure of a FIFO entry, so the pipeline
+    never freezes with data in it and nothing is lost, but the cycles then depend on the consumer.
     """
     neurons: int
     mul_stages: int = CoreConfig.mul_stages
+    lanes: int = CoreConfig.lanes
+    storage: str = CoreConfig.storage
 
     FIFO_LATENCY = 2
 
     def __post_init__(self):
         check_neurons(self.neurons)
-        _check_int("mul_stages", self.mul_stages, 0, CoreConfig.MUL_STAGES_MAX)
+        CoreConfig(mul_stages=self.mul_stages, lanes=self.lanes, storage=self.storage)   # validates them
+
+    @property
+    def groups(self):
+        return -(-self.neurons // self.lanes)
+
+    @property
+    def ram_regs(self):
+        return self.mul_stages % 2 if self.storage == "spram" else 0
 
     @property
     def latency(self):
-        """L: issue (1) + RAM read (1) + multiply registers."""
-        return 2 + self.mul_stages
+        """L: issue (1) + RAM read (1) + RAM output registers + multiply registers."""
+        return 2 + self.ram_regs + self.mul_stages
 
     @property
     def clear_cycles(self):
-        return self.neurons
+        return -(-self.neurons // 2) if self.storage == "spram" else self.groups
 
     @property
     def step_cycles(self):
-        return self.neurons + self.latency
+        return self.groups + self.latency
 
     @property
     def fifo_latency(self):

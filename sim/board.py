@@ -25,6 +25,7 @@ from lifgen.hw.verilog import convert
 from lifgen.params import CoreConfig, LIFParams, check_neurons
 
 from . import runner
+from .primitives import models_for
 
 __all__ = ["SimulatedBoard", "wrapper_verilog", "SIM_BIT_CYCLES", "SIM_CLOCK_HZ"]
 
@@ -131,7 +132,8 @@ class SimulatedBoard:
         from lifgen.boards.top import BoardCore, dt_cycles
         core = BoardCore(self.params, self.neurons, self.config, clock_hz=self.clock_hz,
                          bit_cycles=self.bit_cycles, dt_cycles=dt_cycles(self.params, self.clock_hz), led_cycles=64)
-        sources = {"lif_board.v": convert(core, name="lif_board", emit_src=False),
+        design = convert(core, name="lif_board", emit_src=False)
+        sources = {"lif_board.v": design, **models_for(design),
                    "board_tb.v": wrapper_verilog("lif_board", self.bit_cycles)}
         key = {"params": self.params.as_dict(), "neurons": self.neurons, "core": self.config.as_dict(),
                "bit_cycles": self.bit_cycles, "clock_hz": self.clock_hz, "design": "board"}

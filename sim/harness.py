@@ -21,6 +21,7 @@ from lifgen.params import STEP_BITS, CoreConfig, CoreTiming, LIFParams, check_ne
 from lifgen.stimulus import constant_runs, input_schedule
 
 from . import runner
+from .primitives import models_for
 from .wrapper import wrapper_verilog
 
 __all__ = ["RTLConfig", "RTLResult", "run_rtl", "schedule_from_input", "parse_log"]
@@ -108,7 +109,8 @@ def run_rtl(cfg: RTLConfig, u, steps, *, spikes_stall=0, trace_stall=0, cur_gap=
     waves = runner.check_waves(waves, cfg.sim)
 
     trace_bits = trace_layout(n, c.W).size if cfg.core.trace else None
-    sources = {f"{cfg.name}.v": export.verilog_text(cfg.params, n, cfg.core, name=cfg.name),
+    design = export.verilog_text(cfg.params, n, cfg.core, name=cfg.name)
+    sources = {f"{cfg.name}.v": design, **models_for(design),
                # the wrapper opens its log relative to the simulator's working directory, the build directory
                "lif_tb.v": wrapper_verilog(cfg.name, cur_layout(n, c.W).size, spike_layout(n).size, trace_bits,
                                            "events.log")}

@@ -18,7 +18,8 @@ from amaranth.lib import io
 from amaranth.vendor import LatticePlatform, SiliconBluePlatform
 
 from lifgen.boards import registry
-from lifgen.boards.registry import BOARDS, BlockRAM, blocks_needed, core_memories, get_board, max_neurons
+from lifgen.boards.registry import (BOARDS, BlockRAM, blocks_needed, check_fits, core_memories, get_board, max_neurons,
+                                    realtime_neurons)
 from lifgen.errors import InputError
 from lifgen.hw.export import verilog_text
 from lifgen.params import CoreConfig, LIFParams
@@ -164,9 +165,31 @@ def test_blocks_for_configurations():
 
 def test_core_memories_follow_the_core():
     fixed = LIFParams(t_ref_ms=1.0).fixed                            # W 16, 4-bit refractory counter
-    assert core_memories(fixed, 1000) == {"state": (1000, 20), "input": (1000, 16), "spike_fifo": (255, 26)}
+    # a FIFO entry: group index (10 bits), lane mask (1 bit), step (16) or v (16)
+    assert core_memories(fixed, 1000) == {"state0": (1000, 20), "input0": (1000, 16), "spike_fifo": (255, 27)}
     mems = core_memories(fixed, 1000, CoreConfig(trace=True, trace_fifo_depth=16, spike_fifo_depth=64))
-    assert mems["spike_fifo"] == (63, 26) and mems["trace_fifo"] == (15, 26)
+    assert mems["spike_fifo"] == (63, 27) and mems["trace_fifo"] == (15, 27)
+    # 6 lanes: 167 rows each (8-bit group index), 6-bit masks, six voltages per trace entry
+    mems = core_memories(fixed, 1000, CoreConfig(trace=True, lanes=6))
+    assert [mems[f"state{j}"] for j in range(6)] == [(167, 20)] * 6 and "state6" not in mems
+    assert mems["spike_fifo"] == (255, 8 + 6 + 16) and mems["trace_fifo"] == (15, 8 + 6 + 6 * 16)
+    # SPRAM: state and inputs leave block RAM
+    assert core_memories(fixed, 1000, CoreConfig(storage="spram")) == {"spike_fifo": (255, 27)}
+
+
+def test_capacity_of_lanes_and_spram():
+    fixed = LIFParams().fixed
+    assert max_neurons(get_board("icebreaker"), fixed, CoreConfig(storage="spram")) == 32768
+    assert max_neurons(get_board("ulx3s-85f"), fixed, CoreConfig(storage="spram")) == 0      # no SPRAM
+    assert max_neurons(get_board("ulx3s-85f"), fixed, CoreConfig(lanes=6).with_host_link()) >= 98304
+    with pytest.raises(InputError, match="SPRAM"):
+        check_fits(get_board("icestick"), fixed, 100, CoreConfig(storage="spram"))
+    with pytest.raises(InputError, match="32768 at most"):
+        check_fits(get_board("icebreaker"), fixed, 32769, CoreConfig(storage="spram"))
+    # real time at 100 MHz: a step of ceil(N/P) + L cycles within 0.1 ms = 10,000 cycles
+    assert realtime_neurons(CoreConfig(), 100e6, 1e-4) == 10_000 - 3
+    assert realtime_neurons(CoreConfig(lanes=6), 100e6, 1e-4) == 6 * (10_000 - 3)
+    assert realtime_neurons(CoreConfig(storage="spram"), 100e6, 1e-3, limit=32768) == 32768
 
 
 def _synth_brams(tmp_path, family, neurons):

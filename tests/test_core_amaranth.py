@@ -17,7 +17,7 @@ def simulate(params, u, steps, neurons, *, spikes_ready=lambda cycle: True, trac
 
     Returns (spikes [(step, neuron)], trace values [T, N], accept cycles, step-0 ready cycle).
     """
-    dut = LIFArray(params.fixed, neurons, CoreConfig(trace=trace, **options))
+    dut = LIFArray(params.fixed, neurons, CoreConfig(trace=trace, **options), behavioural=True)
     spikes, trace_values, accepts = [], [], []
     cycle = [0]
 
@@ -78,6 +78,41 @@ def test_matches_golden(neurons, reset, t_ref_ms):
     assert spikes == [tuple(x) for x in ref.spikes.tolist()]
     np.testing.assert_array_equal(tv, ref.v_trace)
     assert len(spikes) > 5
+
+
+# (neurons, lanes, storage, reset, t_ref_ms): partial last groups, a non-power-of-two P, the SPRAM storage with
+# its refractory codes (reset "value") and without a refractory period (reset "subtract")
+STORAGE_CASES = [(7, 2, "bram", "subtract", 0.3), (10, 3, "bram", "value", 0.2), (5, 8, "bram", "value", 0.0),
+                 (9, 1, "spram", "value", 1.0), (6, 1, "spram", "subtract", 0.0), (1, 1, "spram", "value", 0.5)]
+
+
+@pytest.mark.parametrize("neurons, lanes, storage, reset, t_ref_ms", STORAGE_CASES)
+def test_lanes_and_storage_match_golden(neurons, lanes, storage, reset, t_ref_ms):
+    params = LIFParams(tau_ms=2.0, dt_ms=0.5, reset=reset, v_reset_mv=-68.0, t_ref_ms=t_ref_ms)
+    c = params.fixed
+    steps = 40
+    rng = np.random.default_rng(neurons + lanes)
+    u = rng.integers(c.q(-20.0), c.q(100.0), size=(steps, neurons))
+    u[:, 0] = c.q(60.0)
+    spikes, tv, accepts = simulate(params, u, steps, neurons, lanes=lanes, storage=storage)
+    ref = fixed.run(c, u, steps, trace=True)
+    assert spikes == [tuple(x) for x in ref.spikes.tolist()]
+    np.testing.assert_array_equal(tv, ref.v_trace)
+    assert len(spikes) > 5 and len(accepts) == steps
+
+
+@pytest.mark.parametrize("lanes, storage", [(3, "bram"), (1, "spram")])
+def test_stalled_lanes_lose_nothing(lanes, storage):
+    """A consumer ready one cycle in five and a 2-entry FIFO: the issue stage waits, nothing is lost."""
+    params = LIFParams(tau_ms=2.0, dt_ms=0.5)
+    c = params.fixed
+    neurons, steps = 11, 25
+    u = np.full((steps, neurons), c.q(100.0))
+    spikes, tv, _ = simulate(params, u, steps, neurons, spikes_ready=lambda k: k % 5 == 0, spike_fifo_depth=2,
+                             lanes=lanes, storage=storage)
+    ref = fixed.run(c, u, steps, trace=True)
+    assert spikes == [tuple(x) for x in ref.spikes.tolist()] and len(spikes) > 50
+    np.testing.assert_array_equal(tv, ref.v_trace)
 
 
 def test_stalled_spike_stream_loses_nothing():
