@@ -29,7 +29,8 @@ def test_golden_loads_no_amaranth_and_no_rtl():
     mods = loaded_after("import lifgen.golden.fixed, lifgen.golden.floating, lifgen.golden.analytic, "
                         "lifgen.golden.timing, lifgen.golden.ficurve, lifgen.golden.stats")
     assert "lifgen.golden.fixed" in mods
-    assert_none_loaded(mods, ["amaranth", "cocotb", "cocotb_tools", "lifgen.hw", "lifgen.sim"])
+    # numba (the fast engine, lifgen.golden.kernel) loads on the first run that uses it, not on import
+    assert_none_loaded(mods, ["amaranth", "cocotb", "cocotb_tools", "lifgen.hw", "lifgen.sim", "numba", "llvmlite"])
 
 
 def test_hw_loads_no_golden_model():
@@ -41,7 +42,7 @@ def test_hw_loads_no_golden_model():
 def test_cli_help_loads_neither_amaranth_nor_cocotb():
     mods = loaded_after("import lifgen.cli\ntry:\n    lifgen.cli.main(['--help'])\nexcept SystemExit:\n    pass")
     assert "lifgen.cli" in mods
-    assert_none_loaded(mods, ["amaranth", "cocotb", "cocotb_tools", "matplotlib"])
+    assert_none_loaded(mods, ["amaranth", "cocotb", "cocotb_tools", "matplotlib", "numba", "llvmlite"])
 
 
 def test_host_driver_and_protocol_load_no_amaranth():
@@ -60,7 +61,15 @@ def test_board_list_loads_no_amaranth():
 def test_golden_simulate_through_the_model_runner_loads_no_hardware():
     mods = loaded_after("from lifgen import models\nfrom lifgen.params import LIFParams\n"
                         "models.run('fixed', LIFParams(), 20.0, 3, 10)")
-    assert_none_loaded(mods, ["amaranth", "cocotb", "cocotb_tools", "lifgen.hw"])
+    # a run this short stays on the numpy engine: numba's start-up would cost more than the run
+    assert_none_loaded(mods, ["amaranth", "cocotb", "cocotb_tools", "lifgen.hw", "numba"])
+
+
+def test_a_long_golden_run_loads_numba_when_installed():
+    pytest.importorskip("numba")
+    mods = loaded_after("from lifgen.golden import fixed\nfrom lifgen.params import LIFParams\n"
+                        "res = fixed.simulate(LIFParams(), 20.0, 30_000, 1)\nassert res.spike_counts()[0] > 0")
+    assert "numba" in mods and "lifgen.golden.kernel" in mods
 
 
 def imports_of(path):
