@@ -30,9 +30,15 @@ demo: setup
 test: setup
 	$(PY) -m pytest -n $(JOBS) $(PYTEST_ARGS)
 
-bench: setup
-	$(PY) scripts/bench_golden.py
-	$(PY) scripts/bench_sim.py
+# Every benchmark (builds, golden model against Brian2, simulators): bench/results.json and bench/results.md.
+# Brian2 2.9 needs numpy < 2.3, so it gets its own environment, .venv-brian2 (created once).
+# `make bench BENCH_ARGS="--quick"` is a short smoke run; `--only builds` (or golden, sim) runs one part.
+BENCH_ARGS ?=
+bench: setup .venv-brian2/bin/python
+	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+.venv-brian2/bin/python:
+	$(PY) scripts/bench_golden.py --setup-brian2
 
 clean:
 	rm -rf out build .pytest_cache

@@ -196,7 +196,8 @@ class LinkedArray(wiring.Component):
         tx_start = Signal()
         tx_idle = Signal()
         pidx = Signal(16)
-        settle = Signal(2)
+        settle_cycles = self.config.timing(N).storage_cycles + 2      # peek address -> data -> byte register
+        settle = Signal(range(settle_cycles + 1))
         next_byte = Signal(8)
         m.submodules.tx_crc = tx_crc = CRC16_CCITT_FALSE(data_width=8).create()
         out = Signal(8)
@@ -223,13 +224,13 @@ class LinkedArray(wiring.Component):
                 with m.State(state):
                     m.d.comb += tx_crc.valid.eq(send_byte(value, nxt))
             with m.State("LEN1"):
-                m.d.sync += [pidx.eq(0), settle.eq(3)]
+                m.d.sync += [pidx.eq(0), settle.eq(settle_cycles)]
                 m.d.comb += tx_crc.valid.eq(send_byte(tx_len[8:], "PAYLOAD"))
                 with m.If(self.tx.ready & (tx_len == 0)):
                     m.next = "CRC_WAIT"
             with m.State("PAYLOAD"):
                 # payload byte `pidx`, registered (off the CRC's path): the peek address follows pidx, its data
-                # a cycle later, and the byte register a cycle after that, so wait 3 cycles after each byte
+                # storage_cycles later, and the byte register a cycle after that: wait settle_cycles per byte
                 value = Signal(8)
                 ident_rom = Array(Const(b, 8) for b in ident)
                 with m.Switch(tx_src):
@@ -240,7 +241,7 @@ class LinkedArray(wiring.Component):
                     with m.Case(COUNTERS):
                         m.d.comb += value.eq(snap.word_select(pidx[:2], 8))
                         counter_no = pidx[2:6]
-                        with m.If((settle == 3) & (pidx[:2] == 0)):     # first byte of a counter: read it
+                        with m.If((settle == settle_cycles) & (pidx[:2] == 0)):     # first byte of a counter: read it
                             m.d.sync += snap.eq(Array(counters[name] for name in P.COUNTERS)[counter_no])
                             for k, name in enumerate(P.COUNTERS):
                                 m.d.comb += clear[name].eq(tx_clear & (counter_no == k))
@@ -255,7 +256,7 @@ class LinkedArray(wiring.Component):
                 with m.Else():
                     m.d.comb += [out.eq(next_byte), self.tx.valid.eq(1), tx_crc.valid.eq(self.tx.ready)]
                     with m.If(self.tx.ready):
-                        m.d.sync += [pidx.eq(pidx + 1), settle.eq(3)]
+                        m.d.sync += [pidx.eq(pidx + 1), settle.eq(settle_cycles)]
                         with m.If(pidx == tx_len - 1):
                             m.next = "CRC_WAIT"
             with m.State("CRC_WAIT"):                   # the CRC register takes the last byte

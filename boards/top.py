@@ -142,10 +142,15 @@ class ArrayTop(Elaboratable):
         if self.config.peek:
             m.d.comb += array.peek_addr.eq(state)
             outputs.append(array.peek_v)
-        fold = Signal()
-        m.d.sync += fold.eq(Cat(*outputs).xor())
+        # fold every output bit into one with a tree of registered 4-input XORs (one LUT level per register)
+        bits = Cat(*outputs)
+        level = 0
+        while len(bits) > 1:
+            folded = Signal(-(-len(bits) // 4), name=f"fold{level}")
+            m.d.sync += [folded[k].eq(bits[4 * k:4 * k + 4].xor()) for k in range(len(folded))]
+            bits, level = folded, level + 1
         m.submodules.led_buf = led = io.Buffer("o", self.board.request_led(platform))
-        m.d.comb += led.o.eq(fold)
+        m.d.comb += led.o.eq(bits[0])
         return m
 
 

@@ -12,7 +12,7 @@ that serves P lanes at once: group g is neurons g*P .. g*P + P - 1, lane j holds
 the group index through these stages, one group per cycle (initiation interval 1)::
 
     issue   present group g's row to the storage (when the FIFOs have room for everything in flight)
-    read    storage outputs valid (v, r, u per lane)
+    read    storage outputs valid (v, r, u per lane) ``storage_cycles`` later
     ram     ``CoreTiming.ram_regs`` registers on the storage output (SPRAM only, to make L - 1 odd)
     mul     x = VREST - v + u, and ``mul_stages`` registers around the product x * G (0..3)
     commit  dv = (x*G + 2**(S-1)) >> S, clamp, threshold, reset, refractory, per lane;
@@ -27,7 +27,7 @@ Hazards: a neuron is read once and written once per step, and a new step is only
 write-back of the same neuron, whatever N (N = 1 included); the price is L idle cycles per step.
 
 Backpressure: nothing after the issue stage ever waits. A group is issued only when each FIFO has a free entry
-for it and for every group already in flight (``level + in_flight < depth``), so a commit always finds room:
+for it and for every group already in flight (a credit counter per FIFO), so a commit always finds room:
 a slow consumer holds the issue stage back, never the pipeline (no global clock enable), and nothing is dropped
 or pushed twice.
 
@@ -81,8 +81,9 @@ class LIFArray(wiring.Component):
     trace : Out(stream.Signature(trace_layout)), only with ``config.trace``
         ``(neuron, v)`` after every update, same order, one event per neuron per step.
     peek_addr : In(A), peek_v : Out(signed(W)), only with ``config.peek``
-        While ``busy`` is low, ``peek_v`` shows v of neuron ``peek_addr`` as it was one cycle earlier
-        (the storage's read port, shared with the pipeline, which uses it only while a step runs).
+        While ``busy`` is low, ``peek_v`` shows v of neuron ``peek_addr`` as it was ``timing.storage_cycles``
+        cycles earlier (1; 2 with SPRAM storage): the storage's read port, shared with the pipeline, which uses
+        it only while a step runs.
 
     Raises ``TypeError`` for constants that are not a ``FixedParams`` and
     ``lifgen.errors.ParameterError`` (a ``ValueError``) for a bad neuron count or a storage these constants
@@ -132,19 +133,23 @@ class LIFArray(wiring.Component):
         st.elaborate(m)
 
         # ---- output FIFOs of groups, each followed by an unpacker ------------------------------------
-        spike_entry = data.StructLayout({"group": range(groups), "mask": unsigned(P), "step": unsigned(STEP_BITS)})
+        # an entry names its group by `first`: the group index when P is a power of two (the neuron index is then
+        # wiring), else the group's first neuron, g * P, counted alongside the group (no multiplier on the output)
+        pow2 = P & (P - 1) == 0
+        first_shape = range(groups) if pow2 else range(groups * P)
+        spike_entry = data.StructLayout({"first": first_shape, "mask": unsigned(P), "step": unsigned(STEP_BITS)})
         m.submodules.spike_fifo = spike_fifo = SyncFIFOBuffered(
             width=spike_entry.size, depth=self.config.spike_fifo_depth)
         _unpack(m, spike_fifo, spike_entry, P, self.spikes,
-                lambda entry, lane: {"neuron": _neuron(entry.group, lane, P, A), "step": entry.step})
+                lambda entry, lane: {"neuron": _neuron(entry.first, lane, P, A), "step": entry.step})
         fifos = [spike_fifo]
         if self.has_trace:
-            trace_entry = data.StructLayout({"group": range(groups), "mask": unsigned(P),
+            trace_entry = data.StructLayout({"first": first_shape, "mask": unsigned(P),
                                              "v": data.ArrayLayout(signed(W), P)})
             m.submodules.trace_fifo = trace_fifo = SyncFIFOBuffered(
                 width=trace_entry.size, depth=self.config.trace_fifo_depth)
             _unpack(m, trace_fifo, trace_entry, P, self.trace,
-                    lambda entry, lane: {"neuron": _neuron(entry.group, lane, P, A), "v": entry.v[lane]})
+                    lambda entry, lane: {"neuron": _neuron(entry.first, lane, P, A), "v": entry.v[lane]})
             fifos.append(trace_fifo)
 
         # ---- control -------------------------------------------------------------------------
@@ -153,8 +158,8 @@ class LIFArray(wiring.Component):
         running = Signal()                             # a step is in the pipeline
         issuing = Signal()                             # the issue stage holds a valid group
         issue_grp = Signal(range(groups))
+        issue_first = Signal(range(groups * P))        # issue_grp * P (used when P is not a power of two)
         step_no = Signal(STEP_BITS)                    # number of the step being run (mod 2**STEP_BITS)
-        in_flight = Signal(range(tm.latency + 1))      # groups issued and not yet committed
 
         accept = Signal()
         m.d.comb += [
@@ -169,17 +174,33 @@ class LIFArray(wiring.Component):
         m.d.comb += [st.clear_en.eq(clearing), st.clear_row.eq(clear_row)]
 
         # ---- issue: only with room for this group and all in flight in every FIFO ----------------
-        # SyncFIFOBuffered takes a write while its inner FIFO (depth - 1 entries; level minus the output
-        # register) has room, so the credits count against that.
-        room = Signal()
-        m.d.comb += room.eq(Cat(fifo.level - fifo.r_rdy + in_flight < fifo.depth - 1 for fifo in fifos).all())
+        # One credit per FIFO entry, depth - 1 of them (SyncFIFOBuffered takes a write while its inner FIFO of
+        # depth - 1 entries has room; its output register is not counted). Issuing a group takes a credit from
+        # every FIFO; a commit that pushes nothing returns it, and an entry leaving the FIFO returns one.
+        # Invariant: credits + groups in flight + entries in the FIFO + credits on their way back = depth - 1.
+        # `room` and `issue_last` are registers computed a cycle ahead, so `go` is one gate from registers.
+        credits = [Signal(range(fifo.depth), init=fifo.depth - 1, name=f"credits{k}") for k, fifo in enumerate(fifos)]
+        returned = [Signal(2, name=f"returned{k}") for k in range(len(fifos))]     # set at commit, below
+        room = Signal(init=1)                           # every credit counter is above 0
         go = Signal()
         m.d.comb += go.eq(issuing & room & st.read_ok)
+        empty_next = []
+        for credit, back in zip(credits, returned):
+            total = Signal(len(credit) + 1)
+            m.d.comb += total.eq(credit + back)
+            m.d.sync += credit.eq(total - go)
+            # the counter is 0 next cycle exactly when credit + returned equals go: `go`, which arrives last,
+            # meets two precomputed terms in the final gate
+            empty_next.append(Mux(go, total == 1, total == 0))
+        m.d.sync += room.eq(~Cat(empty_next).any())
+        issue_last = Signal()                           # issue_grp == groups - 1
         with m.If(accept):
-            m.d.sync += [running.eq(1), issuing.eq(1), issue_grp.eq(0)]
+            m.d.sync += [running.eq(1), issuing.eq(1), issue_grp.eq(0), issue_last.eq(groups == 1),
+                         issue_first.eq(0)]
         with m.Elif(go):
-            m.d.sync += issue_grp.eq(issue_grp + 1)
-            with m.If(issue_grp == groups - 1):
+            m.d.sync += [issue_grp.eq(issue_grp + 1), issue_last.eq(issue_grp == groups - 2),
+                         issue_first.eq(issue_first + P)]
+            with m.If(issue_last):
                 m.d.sync += issuing.eq(0)
         m.d.comb += st.rd_addr.eq(issue_grp)
         if self.config.peek:
@@ -192,45 +213,62 @@ class LIFArray(wiring.Component):
             m.d.sync += [regs[k].eq(v) for k, v in fields.items()]
             return regs
 
-        ctrl = stage("rd", valid=go, grp=issue_grp, last=issue_grp == groups - 1)
+        ctrl = dict(valid=go, grp=issue_grp, last=issue_last)
+        if not pow2:
+            ctrl["first"] = issue_first
+        for k in range(tm.storage_cycles):
+            ctrl = stage(f"rd{k}", **ctrl)
         lanes = [dict(v=st.rd_v[j], r=st.rd_r[j], u=st.rd_u[j]) for j in range(P)]
         for k in range(tm.ram_regs):
             ctrl = stage(f"ram{k}", **ctrl)
             lanes = [stage(f"ram{k}_l{j}", **lane) for j, lane in enumerate(lanes)]
 
-        # ---- mul: x = VREST - v + u and the product, with optional registers -----------------------
-        lanes = [dict(v=lane["v"], r=lane["r"],
-                      p=(c.VREST - lane["v"] + lane["u"]) * Const(c.G, unsigned(c.gain_width)))
-                 for lane in lanes]
-        for k in range(tm.mul_stages):
+        # ---- mul: x = VREST - v + u and the product x * G; with two or more multiply registers the first one
+        # holds x (the multiplier's input), the others its output --------------------------------------------
+        lanes = [dict(v=lane["v"], r=lane["r"], x=c.VREST - lane["v"] + lane["u"]) for lane in lanes]
+        if tm.mul_stages >= 2:
+            ctrl = stage("x", **ctrl)
+            lanes = [stage(f"x_l{j}", **lane) for j, lane in enumerate(lanes)]
+        lanes = [dict(v=lane["v"], r=lane["r"], p=lane["x"] * Const(c.G, unsigned(c.gain_width))) for lane in lanes]
+        for k in range(tm.mul_stages - (tm.mul_stages >= 2)):
             ctrl = stage(f"mul{k}", **ctrl)
             lanes = [stage(f"mul{k}_l{j}", **lane) for j, lane in enumerate(lanes)]
 
-        # ---- commit --------------------------------------------------------------------------
+        # ---- update: v + dv, then clamp, threshold and reset; ``add_stages`` registers between -------------
+        lanes = [dict(v_sum=_leak_sum(c, lane["v"], lane["p"]), r=lane["r"]) for lane in lanes]
+        if tm.add_stages >= 1:
+            ctrl = stage("sum", **ctrl)
+            lanes = [stage(f"sum_l{j}", **lane) for j, lane in enumerate(lanes)]
+        lanes = [dict(zip(("v_new", "r_new", "spike"), _update(m, c, lane["v_sum"], lane["r"], f"l{j}")))
+                 for j, lane in enumerate(lanes)]
+        if tm.add_stages >= 2:
+            ctrl = stage("upd", **ctrl)
+            lanes = [stage(f"upd_l{j}", **lane) for j, lane in enumerate(lanes)]
+
+        # ---- commit: write back, push the group's events -----------------------------------------------
         valid = ctrl["valid"]
         partial = N - (groups - 1) * P                 # lanes present in the last group
         present = Cat(valid & (~ctrl["last"] | Const(int(j < partial))) for j in range(P))
-        spikes, trace_v = [], []
-        for j, lane in enumerate(lanes):
-            v_new, r_new, spike = _update(m, c, lane["v"], lane["r"], lane["p"], f"l{j}")
-            spikes.append(spike & present[j])
-            trace_v.append(v_new)
-            m.d.comb += [st.wr_v[j].eq(v_new), st.wr_r[j].eq(r_new)]
+        spikes = [lane["spike"] & present[j] for j, lane in enumerate(lanes)]
+        trace_v = [lane["v_new"] for lane in lanes]
+        m.d.comb += [st.wr_v[j].eq(lane["v_new"]) for j, lane in enumerate(lanes)]
+        m.d.comb += [st.wr_r[j].eq(lane["r_new"]) for j, lane in enumerate(lanes)]
         m.d.comb += [st.wr_en.eq(valid), st.wr_addr.eq(ctrl["grp"])]
 
         spike_mask = Cat(spikes)
         spike_push = Signal(spike_entry)
         m.d.comb += [
-            spike_push.group.eq(ctrl["grp"]), spike_push.mask.eq(spike_mask), spike_push.step.eq(step_no),
+            spike_push.first.eq(ctrl["grp"] if pow2 else ctrl["first"]), spike_push.mask.eq(spike_mask), spike_push.step.eq(step_no),
             spike_fifo.w_data.eq(spike_push.as_value()),
             spike_fifo.w_en.eq(spike_mask.any()),
         ]
         if self.has_trace:
             trace_push = Signal(trace_entry)
-            m.d.comb += [trace_push.group.eq(ctrl["grp"]), trace_push.mask.eq(present)]
+            m.d.comb += [trace_push.first.eq(ctrl["grp"] if pow2 else ctrl["first"]), trace_push.mask.eq(present)]
             m.d.comb += [trace_push.v[j].eq(v) for j, v in enumerate(trace_v)]
             m.d.comb += [trace_fifo.w_data.eq(trace_push.as_value()), trace_fifo.w_en.eq(valid)]
-        m.d.sync += in_flight.eq(in_flight + go - valid)
+        for back, fifo in zip(returned, fifos):       # registered: credits come back a cycle late (safe)
+            m.d.sync += back.eq((valid & ~fifo.w_en) + (fifo.r_en & fifo.r_rdy))
         with m.If(valid & ctrl["last"]):
             m.d.sync += [running.eq(0), step_no.eq(step_no + 1)]
 
@@ -244,13 +282,20 @@ class LIFArray(wiring.Component):
         return m
 
 
-def _update(m, c: FixedParams, v, r, p, name):
-    """The integer update rule of one neuron (README, "The integer update rule") from its state (v, r) and the
-    product p = (VREST - v + u) * G: returns (v_new, r_new, spike) as combinational signals."""
-    dv = (p + (1 << (c.S - 1))) >> c.S               # arithmetic: p is signed
-    v_sum = Signal(signed(c.W + 2), name=f"v_sum_{name}")
-    m.d.comb += v_sum.eq(v + dv)
-    v1 = Mux(v_sum > c.vmax, c.vmax, Mux(v_sum < c.vmin, c.vmin, v_sum))
+def _leak_sum(c: FixedParams, v, p):
+    """v + dv with dv = (p + 2**(S-1)) >> S, in one adder: with a = p >> (S-1) (wiring),
+    dv = (a + 1) >> 1, so v + dv = (2v + 1 + a) >> 1, and 2v + 1 is v with a 1 appended."""
+    a = p >> (c.S - 1)                                 # arithmetic: p is signed
+    return (Cat(Const(1, 1), v).as_signed() + a) >> 1
+
+
+def _update(m, c: FixedParams, v_sum, r, name):
+    """The rest of the integer update rule of one neuron (README, "The integer update rule") from
+    v_sum = v + dv and the refractory counter r: clamp, threshold, reset. Returns (v_new, r_new, spike)."""
+    # clamp to the W-bit range: v_sum is inside exactly when its bits from W-1 up are all equal
+    top = v_sum[c.W - 1:]
+    negative = v_sum[-1]
+    v1 = Mux(~negative & top.any(), c.vmax, Mux(negative & ~top.all(), c.vmin, v_sum[:c.W].as_signed()))
     refractory = (r != 0) if c.ref_width else Const(0)
     spike = Signal(name=f"spike_{name}")
     m.d.comb += spike.eq(~refractory & (v1 >= c.VTH))
@@ -270,32 +315,38 @@ def _update(m, c: FixedParams, v, r, p, name):
     return v_new, r_new, spike
 
 
-def _neuron(group, lane, lanes, width):
-    """Neuron index ``group * lanes + lane``."""
+def _neuron(first, lane, lanes, width):
+    """Neuron index of ``lane`` in the group named by ``first`` (see the FIFO entries in ``elaborate``)."""
     if lanes & (lanes - 1) == 0:                      # a power of two: wiring, no arithmetic
-        return Cat(lane[:lanes.bit_length() - 1], group)[:width]
-    return (group * lanes + lane)[:width]
+        return Cat(lane[:lanes.bit_length() - 1], first)[:width]
+    return (first + lane)[:width]
 
 
 def _unpack(m, fifo, entry_layout, lanes, source, payload):
-    """Drive stream ``source`` from a FIFO of group entries (``group``, ``mask`` of lanes, ...): one event per
-    transfer for each set bit of ``mask``, lowest lane first; the entry is popped with its last event. The first
-    event of an entry is offered as soon as the FIFO shows it (``fifo_latency`` after its push), the next ones in
-    the following cycles. The payload is forced to 0 while ``valid`` is low: the FIFO's RAM read register has no
-    initial value in Verilog, and the port contract promises no X on any output after reset.
+    """Drive stream ``source`` from a FIFO of group entries (``first``, ``mask`` of lanes, ...): one event per
+    transfer for each set bit of ``mask``, lowest lane first. The head entry is taken out of the FIFO into a
+    register (so the FIFO's memory drives nothing but that register) and the next one is loaded in the cycle its
+    last event leaves: an entry pushed in cycle c offers its first event from c + 3 (``CoreTiming.fifo_latency``),
+    the following events in the next cycles. The payload is 0 while ``valid`` is low (the port contract promises
+    no X on any output after reset).
     """
-    entry = data.View(entry_layout, fifo.r_data)
+    head = Signal(entry_layout)
+    held = Signal()                                    # head holds an entry with events left to send
     done = Signal(lanes)                               # lanes of the head entry already sent
     pending = Signal(lanes)
     lowest = Signal(lanes)
     lane = Signal(range(lanes))
-    m.d.comb += [pending.eq(entry.mask & ~done), lowest.eq(pending & (~pending + 1))]
+    m.d.comb += [pending.eq(head.mask & ~done), lowest.eq(pending & (~pending + 1))]
     for j in reversed(range(lanes)):
         with m.If(pending[j]):
             m.d.comb += lane.eq(j)
-    last = (pending & ~lowest) == 0
-    fields = payload(entry, lane)
-    m.d.comb += [source.valid.eq(fifo.r_rdy), fifo.r_en.eq(source.ready & last)]
-    m.d.comb += [getattr(source.payload, k).eq(Mux(fifo.r_rdy, v, 0)) for k, v in fields.items()]
-    with m.If(source.valid & source.ready):
-        m.d.sync += done.eq(Mux(last, 0, done | lowest))
+    finishing = held & source.ready & ((pending & ~lowest) == 0)
+    m.d.comb += [source.valid.eq(held), fifo.r_en.eq(~held | finishing)]
+    fields = payload(head, lane)
+    m.d.comb += [getattr(source.payload, k).eq(Mux(held, v, 0)) for k, v in fields.items()]
+    with m.If(fifo.r_rdy & (~held | finishing)):
+        m.d.sync += [head.eq(fifo.r_data), held.eq(1), done.eq(0)]
+    with m.Elif(finishing):
+        m.d.sync += [held.eq(0), done.eq(0)]
+    with m.Elif(source.valid & source.ready):
+        m.d.sync += done.eq(done | lowest)

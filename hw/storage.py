@@ -16,7 +16,9 @@ Two storages (``CoreConfig.storage``):
   16-bit code (``lifgen.params.check_storage``): v itself, or ``VTH + r - 1`` while r refractory steps are left.
   An SPRAM reads or writes in a cycle, never both: ``read_ok`` is low when the row read this cycle is in the bank
   the write-back uses, and the core then waits a cycle (with its odd read-to-write distance that never happens in
-  a step that runs unthrottled).
+  a step that runs unthrottled). Every SPRAM input is registered, so here reads, writes, input writes and the clear
+  reach the memory a cycle later and read data (and ``peek_v``) arrives two cycles after the address
+  (``CoreTiming.storage_cycles``).
 
 Vendor primitives appear only here, behind :class:`SPRAM`: an ``Instance`` of SB_SPRAM256KA, or with
 ``behavioural=True`` an Amaranth model of it for Amaranth's simulator. The Verilog simulations use the Verilog
@@ -115,17 +117,24 @@ class _Storage:
 
 
 class BlockRAMStorage(_Storage):
-    """Inferred block RAM, one state and one input memory per lane."""
+    """Inferred block RAM, one state and one input memory per lane.
+
+    When P is not a power of two, neuron indices are split into (row, lane) by a constant division
+    (:func:`divmod_const`); its multiplier would sit between the input port and the memories, so then every memory
+    input is registered, as in :class:`SPRAMStorage`, and read data arrives two cycles after the row address
+    (``CoreTiming.storage_cycles``)."""
 
     def __init__(self, constants: FixedParams, neurons, lanes):
         super().__init__(constants, neurons, lanes, rows=-(-neurons // lanes))
+        self.registered = lanes & (lanes - 1) != 0
 
     def elaborate(self, m):
         c, P, rows = self.constants, self.lanes, self.rows
+        drive = m.d.sync if self.registered else m.d.comb      # the memories' inputs
         peek_row, peek_lane = divmod_const(m, self.peek_addr, P, self.neurons)
         in_row, in_lane = divmod_const(m, self.in_neuron, P, self.neurons)
-        peek_lane_q = Signal.like(peek_lane)
-        m.d.sync += peek_lane_q.eq(peek_lane)
+        peek_lane_q = [Signal.like(peek_lane, name=f"peek_lane_q{k}") for k in range(2)]
+        m.d.sync += [peek_lane_q[0].eq(peek_lane), peek_lane_q[1].eq(peek_lane_q[0])]
         lane_v = []
         for j in range(P):
             state = Memory(shape=state_layout(c.W, c.ref_width), depth=rows, init=[])
@@ -134,21 +143,21 @@ class BlockRAMStorage(_Storage):
             s_rd, s_wr = state.read_port(transparent_for=()), state.write_port()
             u_rd, u_wr = inputs.read_port(transparent_for=()), inputs.write_port()
             row = Mux(self.peek_en, peek_row, self.rd_addr)
-            m.d.comb += [s_rd.addr.eq(row), u_rd.addr.eq(row),
-                         self.rd_v[j].eq(s_rd.data.v), self.rd_u[j].eq(u_rd.data)]
+            drive += [s_rd.addr.eq(row), u_rd.addr.eq(row)]
+            m.d.comb += [self.rd_v[j].eq(s_rd.data.v), self.rd_u[j].eq(u_rd.data)]
             if c.ref_width:
                 m.d.comb += self.rd_r[j].eq(s_rd.data.r)
             lane_v.append(s_rd.data.v)
             with m.If(self.clear_en):
-                m.d.comb += [s_wr.addr.eq(self.clear_row), s_wr.data.v.eq(c.VREST), s_wr.en.eq(1),
-                             u_wr.addr.eq(self.clear_row), u_wr.data.eq(0), u_wr.en.eq(1)]
+                drive += [s_wr.addr.eq(self.clear_row), s_wr.data.v.eq(c.VREST), s_wr.en.eq(1),
+                          u_wr.addr.eq(self.clear_row), u_wr.data.eq(0), u_wr.en.eq(1)]
             with m.Else():
-                m.d.comb += [s_wr.addr.eq(self.wr_addr), s_wr.data.v.eq(self.wr_v[j]), s_wr.en.eq(self.wr_en),
-                             u_wr.addr.eq(in_row), u_wr.data.eq(self.in_u),
-                             u_wr.en.eq(self.in_en & (in_lane == j))]
+                drive += [s_wr.addr.eq(self.wr_addr), s_wr.data.v.eq(self.wr_v[j]), s_wr.en.eq(self.wr_en),
+                          u_wr.addr.eq(in_row), u_wr.data.eq(self.in_u), u_wr.en.eq(self.in_en & (in_lane == j))]
                 if c.ref_width:
-                    m.d.comb += s_wr.data.r.eq(self.wr_r[j])
-        m.d.comb += self.peek_v.eq(Array(lane_v)[peek_lane_q] if P > 1 else lane_v[0])
+                    drive += s_wr.data.r.eq(self.wr_r[j])
+        lane_q = peek_lane_q[1] if self.registered else peek_lane_q[0]
+        m.d.comb += self.peek_v.eq(Array(lane_v)[lane_q] if P > 1 else lane_v[0])
 
 
 class SPRAMStorage(_Storage):
@@ -179,29 +188,31 @@ class SPRAMStorage(_Storage):
         for b, bank in enumerate(banks):
             m.submodules[f"spram{b}"] = bank
         rd_n = Mux(self.peek_en, self.peek_addr, self.rd_addr)
-        rd_odd = Signal()                               # bank of the row that was read last cycle
-        m.d.sync += rd_odd.eq(rd_n[0])
+        rd_odd = [Signal(name=f"rd_odd{k}") for k in range(2)]   # bank of the row read 1 and 2 cycles ago
+        m.d.sync += [rd_odd[0].eq(rd_n[0]), rd_odd[1].eq(rd_odd[0])]
         wr_code = Signal(16)
         m.d.comb += [
             wr_code.eq(self._encode(self.wr_v[0], self.wr_r[0])),
             self.read_ok.eq(~(self.wr_en & (self.wr_addr[0] == self.rd_addr[0]))),
         ]
         for parity in (0, 1):
+            # every SPRAM input is registered: the four blocks sit in the chip's corners, far from the logic
             v_bank, u_bank = banks[parity], banks[2 + parity]
             write_back = self.wr_en & (self.wr_addr[0] == parity)
             with m.If(self.clear_en):
-                m.d.comb += [v_bank.addr.eq(self.clear_row), v_bank.wdata.eq(Const(c.VREST, signed(16))), v_bank.we.eq(1),
+                m.d.sync += [v_bank.addr.eq(self.clear_row), v_bank.wdata.eq(Const(c.VREST, signed(16))),
+                             v_bank.we.eq(1),
                              u_bank.addr.eq(self.clear_row), u_bank.wdata.eq(0), u_bank.we.eq(1)]
             with m.Else():
-                m.d.comb += [
+                m.d.sync += [
                     v_bank.addr.eq(Mux(write_back, self.wr_addr >> 1, rd_n >> 1)),
                     v_bank.wdata.eq(wr_code), v_bank.we.eq(write_back),
                     u_bank.addr.eq(Mux(self.in_en, self.in_neuron >> 1, rd_n >> 1)),
                     u_bank.wdata.eq(self.in_u), u_bank.we.eq(self.in_en & (self.in_neuron[0] == parity)),
                 ]
-        code = Mux(rd_odd, banks[1].rdata, banks[0].rdata)
+        code = Mux(rd_odd[1], banks[1].rdata, banks[0].rdata)
         self._decode(m, code, self.rd_v[0], self.rd_r[0])
-        m.d.comb += [self.rd_u[0].eq(Mux(rd_odd, banks[3].rdata, banks[2].rdata)[:c.W].as_signed()),
+        m.d.comb += [self.rd_u[0].eq(Mux(rd_odd[1], banks[3].rdata, banks[2].rdata)[:c.W].as_signed()),
                      self.peek_v.eq(self.rd_v[0])]
 
 

@@ -70,8 +70,14 @@ def add_core_options(parser, trace_option=False):
     if trace_option:
         group.add_argument("--trace", action="store_true", help="add the trace stream (v after every update)")
     group.add_argument("--mul-stages", type=int, default=defaults.mul_stages,
-                       help=f"multiply registers, 0..{CoreConfig.MUL_STAGES_MAX} (latency L = 2 + this, plus one "
-                            f"with --storage spram when this is odd; default {defaults.mul_stages})")
+                       help=f"multiply registers, 0..{CoreConfig.MUL_STAGES_MAX} (latency L = 2 + this + --add-stages, "
+                            f"plus one with --storage spram when that sum is odd; default {defaults.mul_stages})")
+    group.add_argument("--add-stages", type=int, default=defaults.add_stages,
+                       help=f"update registers, 0..{CoreConfig.ADD_STAGES_MAX}: after v + dv, and after clamp, "
+                            f"threshold and reset (each adds one to L; default {defaults.add_stages})")
+    group.add_argument("--read-stages", type=int, default=defaults.read_stages,
+                       help=f"registers on the storage's read data, 0..{CoreConfig.READ_STAGES_MAX} (each adds one "
+                            f"to L; default {defaults.read_stages})")
     group.add_argument("--lanes", type=int, default=defaults.lanes, metavar="P",
                        help=f"parallel datapaths, 1..{CoreConfig.LANES_MAX}, each with its own memories: a step "
                             f"takes ceil(N/P) + L cycles (default {defaults.lanes})")
@@ -91,7 +97,8 @@ def params_from_args(args) -> LIFParams:
 def core_from_args(args) -> CoreConfig:
     return CoreConfig(trace=getattr(args, "trace", False), mul_stages=args.mul_stages,
                       spike_fifo_depth=args.spike_fifo_depth, trace_fifo_depth=args.trace_fifo_depth,
-                      lanes=args.lanes, storage=args.storage)
+                      lanes=args.lanes, storage=args.storage, add_stages=args.add_stages,
+                      read_stages=args.read_stages)
 
 
 def current_from_args(args, params):

@@ -209,7 +209,12 @@ class CoreConfig:
     simulation harness (``lifgen.sim.harness``) and the CLI, whose option defaults come from here.
 
     - ``trace``: add the ``trace`` stream (v of every neuron after every update).
-    - ``mul_stages``: registers between the RAM output and the commit stage (0..3).
+    - ``mul_stages``: registers around the multiplier (0..3); with two or more, the first holds its input x.
+    - ``add_stages``: registers inside the rest of the update (0..2): after v + dv, and after clamp, threshold
+      and reset. Together with ``mul_stages`` they set how much logic sits between two registers (the clock a
+      device reaches) and the latency L; results never change.
+    - ``read_stages``: registers on the storage's read data (0..2), for memories far from the logic (a large ECP5
+      array spreads its block RAM over the whole die).
     - ``spike_fifo_depth``, ``trace_fifo_depth``: entries of the output FIFOs (>= 2). With lanes, an entry holds
       one group of P neurons (all of a group's spike events, or all of its trace events).
     - ``peek``: add the ``peek_addr``/``peek_v`` ports that read a neuron's v while the array is idle (the
@@ -228,8 +233,12 @@ class CoreConfig:
     peek: bool = False
     lanes: int = 1
     storage: str = "bram"
+    add_stages: int = 0
+    read_stages: int = 0
 
     MUL_STAGES_MAX = 3
+    ADD_STAGES_MAX = 2
+    READ_STAGES_MAX = 2
     FIFO_DEPTH_MIN = 2
     LANES_MAX = 16
     STORAGES = ("bram", "spram")
@@ -239,6 +248,8 @@ class CoreConfig:
             if not isinstance(getattr(self, name), bool):
                 raise ParameterError(f"{name} must be True or False, not {getattr(self, name)!r}", field=name)
         _check_int("mul_stages", self.mul_stages, 0, self.MUL_STAGES_MAX)
+        _check_int("add_stages", self.add_stages, 0, self.ADD_STAGES_MAX)
+        _check_int("read_stages", self.read_stages, 0, self.READ_STAGES_MAX)
         _check_int("spike_fifo_depth", self.spike_fifo_depth, self.FIFO_DEPTH_MIN)
         _check_int("trace_fifo_depth", self.trace_fifo_depth, self.FIFO_DEPTH_MIN)
         _check_int("lanes", self.lanes, 1, self.LANES_MAX)
@@ -255,7 +266,7 @@ class CoreConfig:
 
     def timing(self, neurons) -> "CoreTiming":
         """The cycle timing of an array of ``neurons`` built with these options."""
-        return CoreTiming(neurons, self.mul_stages, self.lanes, self.storage)
+        return CoreTiming(neurons, self.mul_stages, self.lanes, self.storage, self.add_stages, self.read_stages)
 
     def as_dict(self):
         return asdict(self)
@@ -301,12 +312,12 @@ class CoreTiming:
     that ``lifgen.golden.timing`` predicts with. Cycles are clock periods; one group of P neurons (P = lanes)
     enters per cycle: group g holds neurons g*P .. g*P + P - 1.
 
-    The pipeline (README, "The pipeline") is: issue (read address) -> read (synchronous RAM) ->
-    ``ram_regs`` registers on the RAM output -> ``mul_stages`` multiply registers -> commit (write-back and
-    event push).
+    The pipeline (README, "The pipeline") is: issue (read address) -> read (``storage_cycles``) ->
+    ``ram_regs`` registers on the RAM output -> ``mul_stages`` multiply registers -> ``add_stages`` update
+    registers -> commit (write-back and event push).
 
     - ``groups``: ceil(N / P), the cycles a step spends issuing.
-    - ``ram_regs``: 0 for ``bram``; for ``spram`` 0 or 1, whichever makes ``latency - 1`` (the cycles from a
+    - ``ram_regs``: ``read_stages`` for ``bram``; for ``spram`` that or one more, whichever makes ``latency - 1`` (the cycles from a
       neuron's read to its write-back) odd, so that the single-ported bank of the neuron being written is never the
       bank of the neuron being read.
     - ``clear_cycles``: after reset is released the core clears one memory row per cycle (``groups`` rows; for
@@ -314,8 +325,9 @@ class CoreTiming:
       be accepted ``clear_cycles`` cycles after release.
     - ``latency`` (L): a step accepted in cycle ``a`` commits group ``g`` in cycle ``a + L + g`` and ``busy``
       falls in cycle ``a + groups + L``: with ``step`` held high a step takes ``groups + L`` cycles.
-    - ``fifo_latency``: an event pushed in cycle ``c`` is offered on ``spikes`` from cycle ``c + 2``
-      (``amaranth.lib.fifo.SyncFIFOBuffered``; the same holds for ``trace``). A group's events leave one per
+    - ``fifo_latency``: an event pushed in cycle ``c`` is offered on ``spikes`` from cycle ``c + 3``: two
+      cycles through ``amaranth.lib.fifo.SyncFIFOBuffered`` and one into the register that sends a group's events
+      (the same holds for ``trace``). A group's events leave one per
       cycle in increasing neuron order, so with lanes a group with several spikes queues behind the previous
       one (``lifgen.golden.timing.event_cycles`` models the queue).
 
@@ -327,12 +339,15 @@ class CoreTiming:
     mul_stages: int = CoreConfig.mul_stages
     lanes: int = CoreConfig.lanes
     storage: str = CoreConfig.storage
+    add_stages: int = CoreConfig.add_stages
+    read_stages: int = CoreConfig.read_stages
 
-    FIFO_LATENCY = 2
+    FIFO_LATENCY = 3
 
     def __post_init__(self):
         check_neurons(self.neurons)
-        CoreConfig(mul_stages=self.mul_stages, lanes=self.lanes, storage=self.storage)   # validates them
+        CoreConfig(mul_stages=self.mul_stages, lanes=self.lanes, storage=self.storage,   # validates them
+                   add_stages=self.add_stages, read_stages=self.read_stages)
 
     @property
     def groups(self):
@@ -340,12 +355,21 @@ class CoreTiming:
 
     @property
     def ram_regs(self):
-        return self.mul_stages % 2 if self.storage == "spram" else 0
+        if self.storage != "spram":
+            return self.read_stages
+        # read_stages, plus one if that is needed to make latency - 1 odd
+        return self.read_stages + (self.storage_cycles + self.read_stages + self.mul_stages + self.add_stages + 1) % 2
+
+    @property
+    def storage_cycles(self):
+        """Cycles from a row address to its data: 1, or 2 where the storage registers its inputs (``spram``, and
+        ``bram`` with a number of lanes that is not a power of two). The ``peek`` port has the same delay."""
+        return 2 if self.storage == "spram" or self.lanes & (self.lanes - 1) else 1
 
     @property
     def latency(self):
-        """L: issue (1) + RAM read (1) + RAM output registers + multiply registers."""
-        return 2 + self.ram_regs + self.mul_stages
+        """L: issue (1) + storage read + RAM output registers + multiply registers + update registers."""
+        return 1 + self.storage_cycles + self.ram_regs + self.mul_stages + self.add_stages
 
     @property
     def clear_cycles(self):

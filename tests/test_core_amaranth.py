@@ -35,7 +35,7 @@ def simulate(params, u, steps, neurons, *, spikes_ready=lambda cycle: True, trac
             ctx.set(dut.step, 1)
             await ctx.tick()
             ctx.set(dut.step, 0)
-        for _ in range(4 * (neurons + 10)):
+        for _ in range(20 * (neurons + 10)):        # drains even a consumer ready one cycle in five
             await ctx.tick()
 
     async def consumer(ctx):
@@ -82,19 +82,23 @@ def test_matches_golden(neurons, reset, t_ref_ms):
 
 # (neurons, lanes, storage, reset, t_ref_ms): partial last groups, a non-power-of-two P, the SPRAM storage with
 # its refractory codes (reset "value") and without a refractory period (reset "subtract")
-STORAGE_CASES = [(7, 2, "bram", "subtract", 0.3), (10, 3, "bram", "value", 0.2), (5, 8, "bram", "value", 0.0),
-                 (9, 1, "spram", "value", 1.0), (6, 1, "spram", "subtract", 0.0), (1, 1, "spram", "value", 0.5)]
+# and every pipeline depth (mul_stages, add_stages)
+STORAGE_CASES = [(7, 2, "bram", "subtract", 0.3, 1, 0), (10, 3, "bram", "value", 0.2, 2, 2),
+                 (5, 8, "bram", "value", 0.0, 3, 1), (9, 1, "spram", "value", 1.0, 1, 0),
+                 (6, 1, "spram", "subtract", 0.0, 2, 1), (1, 1, "spram", "value", 0.5, 0, 2),
+                 (4, 1, "bram", "subtract", 0.0, 0, 1)]
 
 
-@pytest.mark.parametrize("neurons, lanes, storage, reset, t_ref_ms", STORAGE_CASES)
-def test_lanes_and_storage_match_golden(neurons, lanes, storage, reset, t_ref_ms):
+@pytest.mark.parametrize("neurons, lanes, storage, reset, t_ref_ms, mul_stages, add_stages", STORAGE_CASES)
+def test_lanes_and_storage_match_golden(neurons, lanes, storage, reset, t_ref_ms, mul_stages, add_stages):
     params = LIFParams(tau_ms=2.0, dt_ms=0.5, reset=reset, v_reset_mv=-68.0, t_ref_ms=t_ref_ms)
     c = params.fixed
     steps = 40
     rng = np.random.default_rng(neurons + lanes)
     u = rng.integers(c.q(-20.0), c.q(100.0), size=(steps, neurons))
     u[:, 0] = c.q(60.0)
-    spikes, tv, accepts = simulate(params, u, steps, neurons, lanes=lanes, storage=storage)
+    spikes, tv, accepts = simulate(params, u, steps, neurons, lanes=lanes, storage=storage, mul_stages=mul_stages,
+                                   add_stages=add_stages, read_stages=neurons % 3)      # 0, 1 and 2 all occur
     ref = fixed.run(c, u, steps, trace=True)
     assert spikes == [tuple(x) for x in ref.spikes.tolist()]
     np.testing.assert_array_equal(tv, ref.v_trace)

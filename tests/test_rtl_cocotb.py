@@ -90,10 +90,10 @@ def test_latency_follows_mul_stages(mul_stages, latency):
     assert len(ref.spikes) == 15                     # the cycles below are checked on every one
     assert cfg.timing.latency == latency
     # step k starts N + L cycles after step k-1; neuron n commits L + n cycles after its step's start,
-    # and its event leaves the FIFO 2 cycles later
+    # and its event leaves 3 cycles later (the FIFO, then the register that sends a group's events)
     first = int(rtl.accept_cycles[0])
     np.testing.assert_array_equal(np.diff(rtl.accept_cycles), neurons + latency)
-    expected = first + ref.spikes[:, 0] * (neurons + latency) + latency + ref.spikes[:, 1] + 2
+    expected = first + ref.spikes[:, 0] * (neurons + latency) + latency + ref.spikes[:, 1] + 3
     np.testing.assert_array_equal(rtl.spike_cycles, expected)
 
 

@@ -14,28 +14,38 @@ from lifgen.sim.scoreboard import assert_match
 
 from test_rtl_cocotb import golden_for, random_input
 
-# (neurons, lanes, storage, mul_stages, sim): partial last groups, P a power of two or not, both storages
+# (neurons, lanes, storage, read_stages, mul_stages, add_stages, sim): partial last groups, P a power of two or
+# not, both storages, every pipeline depth
 LAYOUTS = [
-    (37, 2, "bram", 1, "icarus"),
-    (37, 3, "bram", 0, "icarus"),
-    (50, 6, "bram", 2, "verilator"),
-    (16, 8, "bram", 1, "icarus"),
-    (5, 8, "bram", 1, "icarus"),
-    (37, 1, "spram", 1, "icarus"),
-    (64, 1, "spram", 2, "verilator"),
+    (37, 2, "bram", 0, 1, 0, "icarus"),
+    (37, 3, "bram", 1, 0, 2, "icarus"),
+    (50, 6, "bram", 2, 2, 2, "verilator"),
+    (16, 8, "bram", 0, 3, 1, "icarus"),
+    (5, 8, "bram", 0, 1, 0, "icarus"),
+    (37, 1, "spram", 0, 1, 0, "icarus"),
+    (64, 1, "spram", 0, 2, 2, "verilator"),
+    (20, 1, "spram", 1, 3, 1, "icarus"),
+    (20, 1, "bram", 2, 2, 1, "icarus"),
 ]
-IDS = [f"N{n}-P{p}-{s}-mul{m}-{sim}" for n, p, s, m, sim in LAYOUTS]
+IDS = [f"N{n}-P{p}-{s}-rd{r}-mul{m}-add{a}-{sim}" for n, p, s, r, m, a, sim in LAYOUTS]
 
 
-@pytest.mark.parametrize("neurons, lanes, storage, mul_stages, sim", LAYOUTS, ids=IDS)
-def test_lanes_exact_event_cycles(neurons, lanes, storage, mul_stages, sim):
+@pytest.mark.parametrize("neurons, lanes, storage, read_stages, mul_stages, add_stages, sim", LAYOUTS, ids=IDS)
+def test_lanes_exact_event_cycles(neurons, lanes, storage, read_stages, mul_stages, add_stages, sim):
     """Consumer always ready: results bit exact, and every accept and spike event in the cycle the timing model
     predicts, including the queue that forms when a group's lanes spike together."""
     params = LIFParams(tau_ms=2.0, dt_ms=0.5, t_ref_ms=1.0 if storage == "spram" else 0.0)
     c = params.fixed
     u = c.q(1.0) * np.linspace(90, 10, neurons).round().astype(np.int64)
     steps = 80
-    cfg = RTLConfig(params, neurons, CoreConfig(lanes=lanes, storage=storage, mul_stages=mul_stages), sim=sim)
+    cfg = RTLConfig(params, neurons, CoreConfig(lanes=lanes, storage=storage, mul_stages=mul_stages,
+                                                add_stages=add_stages, read_stages=read_stages), sim=sim)
+    # L: issue (1), the read (2 cycles where the storage registers its inputs: SPRAM, or P not a power of two),
+    # the pipeline registers, and with SPRAM one more register when needed to make L - 1 odd
+    read = 2 if storage == "spram" or lanes in (3, 6) else 1
+    spram_extra = (read + read_stages + mul_stages + add_stages + 1) % 2 if storage == "spram" else 0
+    assert cfg.timing.latency == 1 + read + read_stages + mul_stages + add_stages + spram_extra
+    assert storage != "spram" or (cfg.timing.latency - 1) % 2 == 1
     rtl = run_rtl(cfg, u, steps, prestep=1)
     ref = golden_for(params, u, steps, prestep=1)
     assert_match(ref, rtl)

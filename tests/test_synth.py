@@ -41,8 +41,9 @@ def test_state_is_in_block_ram(cells):
     # 2048 neurons x (16-bit v + 4-bit r + 16-bit u) = 73,728 bits: at least 18 of the 4-kbit EBRs
     assert large["SB_RAM40_4K"] >= 2048 * (c.W + c.ref_width + c.W) // 4096 == 18
     assert large["SB_RAM40_4K"] > small["SB_RAM40_4K"]
-    # flip-flops grow only with the neuron-index registers (11 bits instead of 8), not with the state
-    assert flip_flops(large) - flip_flops(small) <= 24
+    # flip-flops grow only with the neuron-index registers (11 bits instead of 8: the issue counter, one per
+    # pipeline stage, the clear counter, the FIFO's output and head registers; at most 10 of them), not with the state
+    assert flip_flops(large) - flip_flops(small) <= 10 * 3
     assert flip_flops(large) < 400
 
 

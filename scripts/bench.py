@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""``make bench``: every benchmark in one run, written to ``bench/results.json`` and ``bench/results.md``.
+
+Usage: .venv/bin/python scripts/bench.py [--quick] [--only builds,golden,sim] [--out bench]
+
+- builds: ``lifgen build`` (``lifgen.boards.flow.build_for_board``) of the array alone (``--top array``) and of
+  the whole board top (host link included) for each configuration below, after place and route (nextpnr, seed 1):
+  LUTs, FFs, block RAMs, SPRAMs, DSPs, Fmax, neuron updates per second (P x Fmax) and the largest N whose step
+  (ceil(N/P) + L cycles) fits in 1 ms and in 0.1 ms at that Fmax (capped by what the board's memory holds).
+- golden: ``scripts/bench_golden.py`` (lifgen's golden model against Brian2 on the same population, as a ratio).
+- sim: the largest SPRAM and ECP5 lane configurations in Verilator over 100 steps, compared bit exact with the
+  golden model, timed including the Verilator build (in a fresh build directory); and Icarus against Verilator
+  on a 1,024-neuron array (cycles per second, build excluded).
+
+Every figure is measured when this runs, on this machine; nothing is asserted about speed. Progress goes to
+stderr, one line per item.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# (board, neurons, lanes, storage, mul_stages, add_stages, clock MHz asked for, top)
+BUILDS = [
+    ("icebreaker", 32768, 1, "spram", 3, 2, 100, "array"),
+    ("icebreaker", 32768, 1, "spram", 3, 2, 30, "board"),
+    ("icebreaker", 3072, 1, "bram", 3, 2, 100, "array"),
+    ("ice40-hx8k-b-evn", 3072, 1, "bram", 3, 2, 150, "array"),
+    ("ulx3s-85f", 98304, 6, "bram", 3, 2, 200, "array"),
+    ("ulx3s-85f", 98304, 6, "bram", 3, 2, 50, "board"),
+    ("ulx3s-85f", 98304, 4, "bram", 3, 2, 200, "array"),
+    ("ulx3s-85f", 65536, 8, "bram", 3, 2, 200, "array"),
+]
+QUICK_BUILDS = [("icebreaker", 1024, 1, "spram", 3, 2, 100, "array"), ("ulx3s-85f", 4096, 2, "bram", 3, 2, 200, "array")]
+
+SIM_CASES = [(32768, 1, "spram"), (98304, 6, "bram")]
+QUICK_SIM_CASES = [(4096, 1, "spram"), (6000, 6, "bram")]
+
+
+def log(message):
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def bench_builds(cases, workdir):
+    from lifgen.boards.flow import build_for_board
+    from lifgen.boards.registry import get_board, max_neurons, realtime_neurons
+    from lifgen.params import CoreConfig, LIFParams
+    params = LIFParams()
+    rows = []
+    for k, (board, n, lanes, storage, mul, add, mhz, top) in enumerate(cases, 1):
+        config = CoreConfig(lanes=lanes, storage=storage, mul_stages=mul, add_stages=add)
+        log(f"build {k}/{len(cases)}: {board}, {n} neurons, {lanes} lane(s), {storage}, top {top}, {mhz} MHz asked")
+        report = build_for_board(board, params, n, config, clock_mhz=mhz, out=os.path.join(workdir, f"b{k}"),
+                                 top=top)
+        fmax_hz = report.fmax_mhz * 1e6
+        limit = max_neurons(get_board(board), params.fixed, config.with_host_link() if top == "board" else config)
+        rows.append({
+            "board": board, "device": report.device, "top": top, "neurons": n, "lanes": lanes, "storage": storage,
+            "mul_stages": mul, "add_stages": add, "latency": config.timing(n).latency,
+            "luts": report.luts, "ffs": report.ffs, "brams": report.brams, "sprams": report.sprams,
+            "dsps": report.dsps, "fmax_mhz": round(report.fmax_mhz, 1), "target_mhz": round(report.target_mhz, 2),
+            "updates_per_s": lanes * fmax_hz,
+            "step_us": round(config.timing(n).step_cycles / fmax_hz * 1e6, 2),
+            "realtime_neurons_1ms": realtime_neurons(config, fmax_hz, 1e-3, limit),
+            "realtime_neurons_100us": realtime_neurons(config, fmax_hz, 1e-4, limit),
+            "build_s": round(report.seconds, 1),
+            "command": (f"lifgen build --board {board} --neurons {n} --lanes {lanes} --storage {storage} "
+                        f"--mul-stages {mul} --add-stages {add} --clock-mhz {mhz} --top {top} --json"),
+        })
+        log(f"  {report.luts} LUTs, {report.brams} BRAM, {report.sprams} SPRAM, Fmax {report.fmax_mhz:.1f} MHz, "
+            f"{report.seconds:.0f} s")
+    return rows
+
+
+def bench_golden(quick):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "golden.json")
+        cmd = [sys.executable, os.path.join(ROOT, "scripts", "bench_golden.py"), "--json", path]
+        if quick:
+            cmd.append("--quick")
+        log("golden model against Brian2 (scripts/bench_golden.py)")
+        subprocess.run(cmd, check=True, stdout=sys.stderr)
+        with open(path) as f:
+            return json.load(f)
+
+
+def bench_sim(cases, quick):
+    from lifgen.golden import fixed
+    from lifgen.params import CoreConfig, LIFParams
+    from lifgen.sim.harness import RTLConfig, run_rtl
+    from lifgen.sim.scoreboard import compare
+    params = LIFParams()
+    c = params.fixed
+    rows = []
+    steps = 20 if quick else 100
+    for n, lanes, storage in cases:
+        u = c.q(1.0) * np.random.default_rng(n).integers(10, 40, size=n)
+        ref = fixed.run(c, u, steps)
+        with tempfile.TemporaryDirectory() as tmp:                 # a fresh build: the build is part of the time
+            os.environ["LIFGEN_BUILD_DIR"] = tmp
+            try:
+                log(f"verilator: {n} neurons, {lanes} lane(s), {storage}, {steps} steps (build included)")
+                started = time.monotonic()
+                res = run_rtl(RTLConfig(params, n, CoreConfig(lanes=lanes, storage=storage), sim="verilator"), u,
+                              steps)
+                total = time.monotonic() - started
+            finally:
+                del os.environ["LIFGEN_BUILD_DIR"]
+        report = compare(ref, res)
+        rows.append({"simulator": "verilator", "neurons": n, "lanes": lanes, "storage": storage, "steps": steps,
+                     "events": report["events_golden"], "mismatches": report["spike_mismatches"],
+                     "seconds_with_build": round(total, 1), "seconds_run": round(res.wall_s, 1),
+                     "cycles": res.cycles, "cycles_per_s": round(res.cycles / res.wall_s)})
+        log(f"  {total:.1f} s with the build, {res.wall_s:.1f} s run, {report['events_golden']} events, "
+            f"mismatches {report['spike_mismatches']}")
+    # Icarus against Verilator on one array (builds cached and not timed)
+    n, steps = 1024, (10 if quick else 50)
+    u = c.q(1.0) * np.random.default_rng(0).integers(10, 40, size=n)
+    ref = fixed.run(c, u, steps)
+    speeds = {}
+    for sim in ("icarus", "verilator"):
+        cfg = RTLConfig(params, n, CoreConfig(), sim=sim)
+        run_rtl(cfg, u, 1)
+        res = run_rtl(cfg, u, steps)
+        assert np.array_equal(res.spikes, ref.spikes), f"{sim} disagrees with the golden model"
+        speeds[sim] = res.cycles / res.wall_s
+        log(f"{sim}: {n} neurons x {steps} steps, {speeds[sim]:.0f} cycles/s")
+    return {"big": rows, "speed": {"neurons": n, "steps": steps, **{f"{k}_cycles_per_s": round(v)
+                                                                    for k, v in speeds.items()},
+                                   "verilator_over_icarus": round(speeds["verilator"] / speeds["icarus"], 1)}}
+
+
+def markdown(results):
+    lines = ["# lifgen benchmark results", "",
+             f"Measured {results['date']} on {results['machine']} with `make bench` "
+             f"(`{results['command']}`). Builds: nextpnr seed 1, estimates after place and route.", ""]
+    if "builds" in results:
+        lines += ["| board | top | neurons | lanes | storage | L | LUTs | FFs | BRAM | SPRAM | DSP | Fmax MHz | "
+                  "updates/s | step | RT N 1 ms | RT N 0.1 ms | build s |",
+                  "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+                  "---: | ---: | ---: |"]
+        for r in results["builds"]:
+            lines.append(f"| {r['board']} | {r['top']} | {r['neurons']:,} | {r['lanes']} | {r['storage']} | "
+                         f"{r['latency']} | {r['luts']:,} | {r['ffs'] or 0:,} | {r['brams']} | {r['sprams']} | "
+                         f"{r['dsps']} | {r['fmax_mhz']} | {r['updates_per_s'] / 1e6:,.0f} M | {r['step_us']} us | "
+                         f"{r['realtime_neurons_1ms']:,} | {r['realtime_neurons_100us']:,} | {r['build_s']} |")
+        lines.append("")
+    if "golden" in results:
+        g = results["golden"]
+        brian = g.get("brian2_updates_per_s")
+        lines += ["| model | neuron updates/s |", "| --- | ---: |",
+                  f"| lifgen golden (fixed point) | {g['golden_updates_per_s'] / 1e6:,.1f} M |",
+                  f"| Brian2 (cython) | {brian / 1e6:,.1f} M |" if brian else "| Brian2 | not installed |",
+                  "", f"Ratio golden / Brian2: **{g['ratio']:.2f}** "
+                  f"({g['neurons']:,} neurons x {g['steps']:,} steps)." if brian else "", ""]
+    if "sim" in results:
+        lines += ["| simulator | neurons | lanes | storage | steps | events | mismatches | s (with build) | "
+                  "s (run) |", "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+        for r in results["sim"]["big"]:
+            lines.append(f"| {r['simulator']} | {r['neurons']:,} | {r['lanes']} | {r['storage']} | {r['steps']} | "
+                         f"{r['events']:,} | {r['mismatches']} | {r['seconds_with_build']} | {r['seconds_run']} |")
+        s = results["sim"]["speed"]
+        lines += ["", f"Icarus {s['icarus_cycles_per_s']:,} cycles/s, Verilator {s['verilator_cycles_per_s']:,} "
+                  f"cycles/s ({s['neurons']:,} neurons, build excluded): Verilator is {s['verilator_over_icarus']}x "
+                  "faster.", ""]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small configurations (a smoke run of the script)")
+    parser.add_argument("--only", default="builds,golden,sim", help="comma-separated: builds, golden, sim")
+    parser.add_argument("--out", default=os.path.join(ROOT, "bench"), help="directory for results.json/.md")
+    args = parser.parse_args()
+    parts = set(args.only.split(","))
+    results = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+               "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+               "command": "make bench" + (" (--quick)" if args.quick else "")}
+    os.makedirs(args.out, exist_ok=True)
+    if "builds" in parts:
+        with tempfile.TemporaryDirectory() as tmp:
+            results["builds"] = bench_builds(QUICK_BUILDS if args.quick else BUILDS, tmp)
+    if "golden" in parts:
+        results["golden"] = bench_golden(args.quick)
+    if "sim" in parts:
+        results["sim"] = bench_sim(QUICK_SIM_CASES if args.quick else SIM_CASES, args.quick)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    text = markdown(results)
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
