@@ -62,7 +62,7 @@ ECP5 ones the datasheet is used (12F 32, 25F 56, 45F 108, 85F 208 DP16KD): nextp
 25F die it is cut from and reports 56, more than Lattice specifies for that part.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from lifgen.errors import InputError, ParameterError
@@ -70,7 +70,7 @@ from lifgen.params import STEP_BITS, CoreConfig, FixedParams, check_neurons, che
 
 __all__ = ["Board", "BlockRAM", "BOARDS", "LINK_RESERVED_BLOCKS", "ICE40_EBR_CONFIGS", "ECP5_EBR_CONFIGS",
            "get_board", "board_names", "core_memories", "blocks_needed", "max_neurons", "check_fits", "board_table",
-           "realtime_neurons"]
+           "board_config", "realtime_neurons"]
 
 ICE40_EBR_CONFIGS = ((256, 16), (512, 8), (1024, 4), (2048, 2))                       # SB_RAM40_4K
 ECP5_EBR_CONFIGS = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1))  # DP16KD / PDPW16KD
@@ -135,7 +135,9 @@ class Board:
     ``programmer`` is the first as one line. ``pll_pad``: the iCE40 clock pin feeds the PLL's own pad
     (``SB_PLL40_PAD``, iCEBreaker) rather than ``SB_PLL40_CORE``. ``synth_opts`` are the board's default Yosys
     ``synth_*`` options: ``-dsp`` on the iCE40UP5K (multipliers into its SB_MAC16 DSPs; the HX parts have none,
-    and nextpnr refuses a design with SB_MAC16 there). ``bitstream`` is the file the build writes.
+    and nextpnr refuses a design with SB_MAC16 there). ``bitstream`` is the file the build writes. ``storage`` is
+    the core storage the board uses unless asked otherwise (``spram`` on the iCE40UP5K, whose four SPRAMs hold ten
+    times what its block RAM does).
     """
     name: str
     platform: Callable = field(repr=False, compare=False)
@@ -151,6 +153,7 @@ class Board:
     pll_pad: bool = False
     synth_opts: str = ""
     notes: str = ""
+    storage: str = "bram"
 
     @property
     def programmer(self):
@@ -236,7 +239,7 @@ _BOARD_LIST = (
     Board(name="icebreaker", platform=_icebreaker, family="ice40", device="iCE40UP5K", package="SG48",
           oscillator_hz=12e6, default_clock_hz=18e6, uart=("uart", 0), led=("led", 0, None),
           programmers=(_ICEPROG, _OFL_ICE40), memory=_ice40_ram(30, sprams=4), pll_pad=True, synth_opts="-dsp",
-          notes="UART through the FT2232H channel B; iceprog writes the SPI flash"),
+          storage="spram", notes="UART through the FT2232H channel B; iceprog writes the SPI flash"),
     Board(name="icestick", platform=_icestick, family="ice40", device="iCE40HX1K", package="TQ144",
           oscillator_hz=12e6, default_clock_hz=48e6, uart=("uart", 0), led=("led", 0, None),
           programmers=(_ICEPROG, _OFL_ICE40), memory=_ice40_ram(16),
@@ -248,7 +251,7 @@ _BOARD_LIST = (
                 "iceprog -S loads SRAM with the SRAM jumper setting)"),
     Board(name="upduino-v3", platform=_upduino_v3, family="ice40", device="iCE40UP5K", package="SG48",
           oscillator_hz=48e6, default_clock_hz=18e6, uart=("uart", 0), led=("rgb_led", 0, "g"),
-          programmers=(_ICEPROG,), memory=_ice40_ram(30, sprams=4), synth_opts="-dsp",
+          programmers=(_ICEPROG,), memory=_ice40_ram(30, sprams=4), synth_opts="-dsp", storage="spram",
           notes=f"no on-board UART: a 3.3 V USB-UART adapter on pins {UPDUINO_UART_RX} (rx) and "
                 f"{UPDUINO_UART_TX} (tx); clock from the internal 48 MHz oscillator (+-10 %)"),
     _ulx3s_board(12, 32),
@@ -362,15 +365,29 @@ def realtime_neurons(config: CoreConfig, clock_hz, dt_s, limit=MAX_SEARCH):
     return max(0, min(limit, config.lanes * (cycles - latency)))
 
 
-def board_table(fixed: FixedParams, config: CoreConfig = CoreConfig()):
+def board_config(board: Board, fixed: FixedParams, config: CoreConfig, storage=None) -> CoreConfig:
+    """``config`` with ``storage``; when that is None, with the board's own (``Board.storage``) if these constants
+    can use it (``lifgen.params.check_storage``), else block RAM."""
+    if storage is not None:
+        return replace(config, storage=storage)
+    chosen = replace(config, storage=board.storage)
+    try:
+        check_storage(fixed, 1, chosen)
+    except ParameterError:
+        return replace(config, storage="bram")
+    return chosen
+
+
+def board_table(fixed: FixedParams, config: CoreConfig = CoreConfig(), storage=None):
     """Rows for ``lifgen boards``: one dict per board with ``name``, ``device``, ``package``, ``oscillator_mhz``,
-    ``default_clock_mhz``, ``programmer``, ``max_neurons``, ``realtime_neurons_1ms`` and
-    ``realtime_neurons_100us`` (the largest N that fits and whose step takes at most 1 ms / 0.1 ms at the default
-    clock, :func:`realtime_neurons`), and ``family``, ``memory``, ``notes``. Boards the storage option cannot use
-    (``spram`` without SPRAMs) hold 0 neurons."""
+    ``default_clock_mhz``, ``programmer``, ``storage`` (``storage``, or the board's own when None), ``max_neurons``,
+    ``realtime_neurons_1ms`` and ``realtime_neurons_100us`` (the largest N that fits and whose step takes at most
+    1 ms / 0.1 ms at the default clock, :func:`realtime_neurons`), and ``family``, ``memory``, ``notes``. Boards the
+    storage cannot use (``spram`` without SPRAMs) hold 0 neurons."""
     rows = []
     for b in BOARDS.values():
-        limit = max_neurons(b, fixed, config)
+        cfg = board_config(b, fixed, config, storage)
+        limit = max_neurons(b, fixed, cfg)
         rows.append({
             "name": b.name,
             "family": b.family,
@@ -379,9 +396,10 @@ def board_table(fixed: FixedParams, config: CoreConfig = CoreConfig()):
             "oscillator_mhz": b.oscillator_hz / 1e6,
             "default_clock_mhz": b.default_clock_hz / 1e6,
             "programmer": b.programmer,
+            "storage": cfg.storage,
             "max_neurons": limit,
-            "realtime_neurons_1ms": realtime_neurons(config, b.default_clock_hz, 1e-3, limit),
-            "realtime_neurons_100us": realtime_neurons(config, b.default_clock_hz, 1e-4, limit),
+            "realtime_neurons_1ms": realtime_neurons(cfg, b.default_clock_hz, 1e-3, limit),
+            "realtime_neurons_100us": realtime_neurons(cfg, b.default_clock_hz, 1e-4, limit),
             "memory": b.memory.describe(),
             "notes": b.notes,
         })

@@ -120,21 +120,40 @@ class BlockRAMStorage(_Storage):
     """Inferred block RAM, one state and one input memory per lane.
 
     When P is not a power of two, neuron indices are split into (row, lane) by a constant division
-    (:func:`divmod_const`); its multiplier would sit between the input port and the memories, so then every memory
-    input is registered, as in :class:`SPRAMStorage`, and read data arrives two cycles after the row address
-    (``CoreTiming.storage_cycles``)."""
+    (:func:`divmod_const`, a multiplier). Then every input of the storage is registered, divided, and registered
+    again before it reaches a memory, so read data arrives three cycles after the row address
+    (``CoreTiming.storage_cycles``); reads, writes, input writes and the clear are all delayed alike, so their
+    order is unchanged."""
 
     def __init__(self, constants: FixedParams, neurons, lanes):
         super().__init__(constants, neurons, lanes, rows=-(-neurons // lanes))
         self.registered = lanes & (lanes - 1) != 0
 
+    def _inputs(self, m):
+        """The storage's inputs as the memories see them: as they are, or a cycle late (``registered``)."""
+        names = ("rd_addr", "wr_en", "wr_addr", "in_en", "in_neuron", "in_u", "clear_en", "clear_row", "peek_en",
+                 "peek_addr")
+        inputs = {name: getattr(self, name) for name in names}
+        inputs["wr_v"], inputs["wr_r"] = list(self.wr_v), list(self.wr_r)
+        if not self.registered:
+            return inputs
+        late = {}
+        for name, value in inputs.items():
+            values = value if isinstance(value, list) else [value]
+            regs = [Signal.like(v, name=f"{v.name}_q") for v in values]
+            m.d.sync += [r.eq(v) for r, v in zip(regs, values)]
+            late[name] = regs if isinstance(value, list) else regs[0]
+        return late
+
     def elaborate(self, m):
         c, P, rows = self.constants, self.lanes, self.rows
+        i = self._inputs(m)
         drive = m.d.sync if self.registered else m.d.comb      # the memories' inputs
-        peek_row, peek_lane = divmod_const(m, self.peek_addr, P, self.neurons)
-        in_row, in_lane = divmod_const(m, self.in_neuron, P, self.neurons)
-        peek_lane_q = [Signal.like(peek_lane, name=f"peek_lane_q{k}") for k in range(2)]
-        m.d.sync += [peek_lane_q[0].eq(peek_lane), peek_lane_q[1].eq(peek_lane_q[0])]
+        peek_row, peek_lane = divmod_const(m, i["peek_addr"], P, self.neurons)
+        in_row, in_lane = divmod_const(m, i["in_neuron"], P, self.neurons)
+        delay = 2 if self.registered else 1                   # peek lane: until its data
+        peek_lane_q = [Signal.like(peek_lane, name=f"peek_lane_q{k}") for k in range(delay)]
+        m.d.sync += [q.eq(prev) for q, prev in zip(peek_lane_q, [peek_lane] + peek_lane_q[:-1])]
         lane_v = []
         for j in range(P):
             state = Memory(shape=state_layout(c.W, c.ref_width), depth=rows, init=[])
@@ -142,22 +161,21 @@ class BlockRAMStorage(_Storage):
             m.submodules[f"state_mem{j}"], m.submodules[f"input_mem{j}"] = state, inputs
             s_rd, s_wr = state.read_port(transparent_for=()), state.write_port()
             u_rd, u_wr = inputs.read_port(transparent_for=()), inputs.write_port()
-            row = Mux(self.peek_en, peek_row, self.rd_addr)
+            row = Mux(i["peek_en"], peek_row, i["rd_addr"])
             drive += [s_rd.addr.eq(row), u_rd.addr.eq(row)]
             m.d.comb += [self.rd_v[j].eq(s_rd.data.v), self.rd_u[j].eq(u_rd.data)]
             if c.ref_width:
                 m.d.comb += self.rd_r[j].eq(s_rd.data.r)
             lane_v.append(s_rd.data.v)
-            with m.If(self.clear_en):
-                drive += [s_wr.addr.eq(self.clear_row), s_wr.data.v.eq(c.VREST), s_wr.en.eq(1),
-                          u_wr.addr.eq(self.clear_row), u_wr.data.eq(0), u_wr.en.eq(1)]
+            with m.If(i["clear_en"]):
+                drive += [s_wr.addr.eq(i["clear_row"]), s_wr.data.v.eq(c.VREST), s_wr.en.eq(1),
+                          u_wr.addr.eq(i["clear_row"]), u_wr.data.eq(0), u_wr.en.eq(1)]
             with m.Else():
-                drive += [s_wr.addr.eq(self.wr_addr), s_wr.data.v.eq(self.wr_v[j]), s_wr.en.eq(self.wr_en),
-                          u_wr.addr.eq(in_row), u_wr.data.eq(self.in_u), u_wr.en.eq(self.in_en & (in_lane == j))]
+                drive += [s_wr.addr.eq(i["wr_addr"]), s_wr.data.v.eq(i["wr_v"][j]), s_wr.en.eq(i["wr_en"]),
+                          u_wr.addr.eq(in_row), u_wr.data.eq(i["in_u"]), u_wr.en.eq(i["in_en"] & (in_lane == j))]
                 if c.ref_width:
-                    drive += s_wr.data.r.eq(self.wr_r[j])
-        lane_q = peek_lane_q[1] if self.registered else peek_lane_q[0]
-        m.d.comb += self.peek_v.eq(Array(lane_v)[lane_q] if P > 1 else lane_v[0])
+                    drive += s_wr.data.r.eq(i["wr_r"][j])
+        m.d.comb += self.peek_v.eq(Array(lane_v)[peek_lane_q[-1]] if P > 1 else lane_v[0])
 
 
 class SPRAMStorage(_Storage):

@@ -14,7 +14,7 @@ import sys
 
 
 from . import models
-from .boards.registry import board_table   # no Amaranth: amaranth_boards loads only when a platform is made
+from .boards.registry import board_config, board_table, get_board   # no Amaranth: amaranth_boards loads only when a platform is made
 from .demo import run_demo
 from .errors import LifgenError
 from .golden import ficurve
@@ -81,9 +81,10 @@ def add_core_options(parser, trace_option=False):
     group.add_argument("--lanes", type=int, default=defaults.lanes, metavar="P",
                        help=f"parallel datapaths, 1..{CoreConfig.LANES_MAX}, each with its own memories: a step "
                             f"takes ceil(N/P) + L cycles (default {defaults.lanes})")
-    group.add_argument("--storage", choices=CoreConfig.STORAGES, default=defaults.storage,
+    group.add_argument("--storage", choices=CoreConfig.STORAGES, default=None,
                        help="where neuron state lives: inferred block RAM, or the iCE40UP5K's SPRAMs "
-                            f"(up to 32,768 neurons, width <= 16, one lane; default {defaults.storage})")
+                            "(up to 32,768 neurons, width <= 16, one lane; default: the board's, see lifgen "
+                            f"boards; {defaults.storage} without a board)")
     group.add_argument("--spike-fifo-depth", type=int, default=defaults.spike_fifo_depth,
                        help=f"entries of the spike FIFO (default {defaults.spike_fifo_depth})")
     group.add_argument("--trace-fifo-depth", type=int, default=defaults.trace_fifo_depth,
@@ -95,9 +96,15 @@ def params_from_args(args) -> LIFParams:
 
 
 def core_from_args(args) -> CoreConfig:
+    """The core options; without ``--storage``, a command with ``--board`` uses that board's storage when the
+    parameters allow it (``lifgen.boards.registry.board_config``)."""
+    storage = args.storage
+    if storage is None and getattr(args, "board", None) is not None:
+        board = get_board(args.board)
+        storage = board_config(board, params_from_args(args).fixed, CoreConfig(), None).storage
     return CoreConfig(trace=getattr(args, "trace", False), mul_stages=args.mul_stages,
                       spike_fifo_depth=args.spike_fifo_depth, trace_fifo_depth=args.trace_fifo_depth,
-                      lanes=args.lanes, storage=args.storage, add_stages=args.add_stages,
+                      lanes=args.lanes, storage=storage or CoreConfig.storage, add_stages=args.add_stages,
                       read_stages=args.read_stages)
 
 
@@ -209,15 +216,15 @@ def cmd_fi_curve(args):
 
 
 def cmd_boards(args):
-    rows = board_table(params_from_args(args).fixed, core_from_args(args).with_host_link())
+    rows = board_table(params_from_args(args).fixed, core_from_args(args).with_host_link(), args.storage)
     if args.json:
         _print_json(rows)
         return
-    print(f"{'board':<18} {'device':<13} {'package':<8} {'osc MHz':>7} {'core MHz':>8} {'max N':>7} "
+    print(f"{'board':<18} {'device':<13} {'package':<8} {'osc MHz':>7} {'core MHz':>8} {'storage':>7} {'max N':>7} "
           f"{'RT 1ms':>7} {'RT 0.1ms':>8}  programmer")
     for r in rows:
         print(f"{r['name']:<18} {r['device']:<13} {r['package']:<8} {r['oscillator_mhz']:7g} "
-              f"{r['default_clock_mhz']:8g} {r['max_neurons']:7d} {r['realtime_neurons_1ms']:7d} "
+              f"{r['default_clock_mhz']:8g} {r['storage']:>7} {r['max_neurons']:7d} {r['realtime_neurons_1ms']:7d} "
               f"{r['realtime_neurons_100us']:8d}  {r['programmer']}")
     print("max N: the largest neuron count the core fits in the board's memories with these parameters and options;"
           "\nRT 1ms / RT 0.1ms: the largest of those whose step, ceil(N/P) + L cycles, takes at most 1 ms / 0.1 ms "

@@ -362,9 +362,12 @@ class CoreTiming:
 
     @property
     def storage_cycles(self):
-        """Cycles from a row address to its data: 1, or 2 where the storage registers its inputs (``spram``, and
-        ``bram`` with a number of lanes that is not a power of two). The ``peek`` port has the same delay."""
-        return 2 if self.storage == "spram" or self.lanes & (self.lanes - 1) else 1
+        """Cycles from a row address to its data: 1; 2 for ``spram``, whose inputs are registered; 3 for ``bram``
+        with a number of lanes that is not a power of two (inputs registered, divided by P, registered again;
+        ``lifgen.hw.storage``). The ``peek`` port has the same delay."""
+        if self.storage == "spram":
+            return 2
+        return 3 if self.lanes & (self.lanes - 1) else 1
 
     @property
     def latency(self):

@@ -188,7 +188,7 @@ def test_capacity_of_lanes_and_spram():
         check_fits(get_board("icebreaker"), fixed, 32769, CoreConfig(storage="spram"))
     # real time at 100 MHz: a step of ceil(N/P) + L cycles within 0.1 ms = 10,000 cycles
     assert realtime_neurons(CoreConfig(), 100e6, 1e-4) == 10_000 - 3
-    assert realtime_neurons(CoreConfig(lanes=6), 100e6, 1e-4) == 6 * (10_000 - 3)
+    assert realtime_neurons(CoreConfig(lanes=6), 100e6, 1e-4) == 6 * (10_000 - 5)     # L = 5: a 3-cycle read
     assert realtime_neurons(CoreConfig(storage="spram"), 100e6, 1e-3, limit=32768) == 32768
 
 
@@ -267,4 +267,6 @@ def test_board_table():
         assert row["oscillator_mhz"] == board.oscillator_hz / 1e6
         assert row["default_clock_mhz"] == board.default_clock_hz / 1e6
         assert row["programmer"] == board.programmer
-        assert row["max_neurons"] == max_neurons(board, fixed)
+        # each board with its own storage: the SPRAMs on the iCE40UP5K, block RAM elsewhere
+        assert row["storage"] == ("spram" if board.device == "iCE40UP5K" else "bram")
+        assert row["max_neurons"] == max_neurons(board, fixed, CoreConfig(storage=row["storage"]))

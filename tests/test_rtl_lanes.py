@@ -40,9 +40,10 @@ def test_lanes_exact_event_cycles(neurons, lanes, storage, read_stages, mul_stag
     steps = 80
     cfg = RTLConfig(params, neurons, CoreConfig(lanes=lanes, storage=storage, mul_stages=mul_stages,
                                                 add_stages=add_stages, read_stages=read_stages), sim=sim)
-    # L: issue (1), the read (2 cycles where the storage registers its inputs: SPRAM, or P not a power of two),
-    # the pipeline registers, and with SPRAM one more register when needed to make L - 1 odd
-    read = 2 if storage == "spram" or lanes in (3, 6) else 1
+    # L: issue (1), the read (SPRAM 2 cycles: its inputs are registered; P not a power of two 3: registered,
+    # divided, registered; else 1), the pipeline registers, and with SPRAM one more register when needed to make
+    # L - 1 odd
+    read = 2 if storage == "spram" else 3 if lanes in (3, 6) else 1
     spram_extra = (read + read_stages + mul_stages + add_stages + 1) % 2 if storage == "spram" else 0
     assert cfg.timing.latency == 1 + read + read_stages + mul_stages + add_stages + spram_extra
     assert storage != "spram" or (cfg.timing.latency - 1) % 2 == 1
