@@ -31,10 +31,15 @@ def header_text(params: LIFParams, array: LIFArray, name: str):
         f"VREST = {c.VREST}  VRESET = {c.VRESET}  VTH = {c.VTH}  (Q{c.W - c.F}.{c.F}, 1 LSB = 2^-{c.F} mV)",
         f"tau = {params.tau_ms:g} ms  dt = {params.dt_ms:g} ms  v_rest = {params.v_rest_mv:g} mV  "
         f"v_reset = {params.v_reset_mv:g} mV  v_th = {params.v_th_mv:g} mV  t_ref = {params.t_ref_ms:g} ms",
-        f"latency L = {array.timing.latency}: a step takes N + L = {array.timing.step_cycles} cycles; "
-        f"post-reset clear {array.timing.clear_cycles} cycles",
-        f"core options: mul_stages = {cfg.mul_stages}, spike FIFO depth {cfg.spike_fifo_depth}" +
-        (f", trace FIFO depth {cfg.trace_fifo_depth}" if cfg.trace else ", no trace"),
+        f"latency L = {array.timing.latency}: a step takes ceil(N/P) + L = {array.timing.step_cycles} cycles; "
+        f"post-reset clear {array.timing.clear_cycles} cycles; events leave {array.timing.fifo_latency} cycles "
+        "after their commit",
+        f"core options: lanes P = {cfg.lanes}, storage {cfg.storage}, read_stages = {cfg.read_stages}, "
+        f"mul_stages = {cfg.mul_stages}, add_stages = {cfg.add_stages}",
+        f"  spike FIFO depth {cfg.spike_fifo_depth}" +
+        (f", trace FIFO depth {cfg.trace_fifo_depth}" if cfg.trace else ", no trace") +
+        (" (instantiates SB_SPRAM256KA: synthesise for an iCE40UP, simulate with a model of it)"
+         if cfg.storage == "spram" else ""),
         "ports: clk, rst (synchronous, active high); step (in); busy (out)",
         f"  cur__valid/ready/payload    {_bits(cur, 'neuron')} neuron, {_bits(cur, 'u')} signed u",
         f"  spikes__valid/ready/payload {_bits(spk, 'neuron')} neuron, {_bits(spk, 'step')} "

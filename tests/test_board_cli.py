@@ -63,10 +63,12 @@ def test_board_commands_refuse_bad_input_with_one_line(args, words):
     assert words in lines[0]
 
 
-@pytest.mark.parametrize("board, neurons", [("icebreaker", 64), ("ulx3s-85f", 1024)])
-def test_real_build_reports_and_dry_run_programs(tmp_path, board, neurons):
+# the iCEBreaker keeps its neurons in the SPRAMs (its default storage); the ULX3S build has two lanes
+@pytest.mark.parametrize("board, neurons, extra, sprams", [("icebreaker", 64, [], 4),
+                                                           ("ulx3s-85f", 1024, ["--lanes", "2"], 0)])
+def test_real_build_reports_and_dry_run_programs(tmp_path, board, neurons, extra, sprams):
     res = run_cli("build", "--board", board, "--neurons", str(neurons), "--out", str(tmp_path / "b"), "--json",
-                  "--dry-run")
+                  "--dry-run", *extra)
     assert res.returncode == 0, res.stderr[-2000:]
     report = json.loads(res.stdout)
     for key in ("board", "device", "neurons", "fmax_mhz", "target_mhz", "luts", "ffs", "brams", "dsps",
@@ -74,7 +76,7 @@ def test_real_build_reports_and_dry_run_programs(tmp_path, board, neurons):
         assert key in report, key
     assert report["board"] == board and report["neurons"] == neurons
     assert report["fmax_mhz"] >= report["target_mhz"] > 0 and report["timing_met"]
-    assert report["brams"] >= 2 and report["luts"] > 500
+    assert report["brams"] >= 2 and report["luts"] > 500 and report["sprams"] == sprams
     with open(report["bitstream"], "rb") as f:
         assert len(f.read()) > 10000
     command = res.stderr.strip().splitlines()[-1]          # --dry-run with --json: the command on stderr

@@ -23,6 +23,7 @@ def port_decls(text, module):
     """{port: (direction, width)} from the Verilog text of ``module``."""
     body = text[text.index(f"module {module}("):]
     body = body[:body.index("endmodule")]
+    body = re.sub(r"\bfunction\b.*?\bendfunction\b", "", body, flags=re.DOTALL)   # Yosys's $pmux helpers
     ports = {}
     for direction, msb, name in re.findall(r"^\s*(input|output)\s+(?:wire\s+|reg\s+)?(?:\[(\d+):0\]\s+)?(\w+);",
                                            body, re.MULTILINE):
@@ -30,10 +31,14 @@ def port_decls(text, module):
     return ports
 
 
-@pytest.mark.parametrize("neurons, width, trace", [(1, 16, False), (37, 12, True), (1000, 20, True)])
-def test_verilog_port_contract_and_header(tmp_path, neurons, width, trace, capsys):
+# the same ports for every lane count and storage; only the latency in the header changes
+@pytest.mark.parametrize("neurons, width, trace, extra, latency", [
+    (1, 16, False, [], 3), (37, 12, True, [], 3), (1000, 20, True, [], 3),
+    (37, 12, True, ["--lanes", "6"], 5), (1000, 16, False, ["--lanes", "4", "--add-stages", "2"], 5),
+    (100, 16, True, ["--storage", "spram", "--mul-stages", "2"], 6)])
+def test_verilog_port_contract_and_header(tmp_path, neurons, width, trace, extra, latency, capsys):
     out = tmp_path / "lif.v"
-    args = ["verilog", "--neurons", str(neurons), "--width", str(width), "--frac", "4", "-o", str(out)]
+    args = ["verilog", "--neurons", str(neurons), "--width", str(width), "--frac", "4", "-o", str(out), *extra]
     assert main(args + (["--trace"] if trace else [])) == 0
     assert "wrote" in capsys.readouterr().out
     text = out.read_text()
@@ -50,7 +55,7 @@ def test_verilog_port_contract_and_header(tmp_path, neurons, width, trace, capsy
     c = LIFParams(width=width, frac=4).fixed
     header = text[:text.index("/* Generated")]
     for item in (f"N = {neurons}", f"W = {width}", "F = 4", f"S = {c.S}", f"G = {c.G}", "N_REF = 0",
-                 "reset = value", "latency L = 3"):
+                 "reset = value", f"latency L = {latency}"):
         assert item in header, item
     assert "always @*" not in text and "always_comb" not in text
 
