@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 # both cores (pytest-xdist); `make test JOBS=0` runs in one process
 JOBS ?= 2
 
-.PHONY: demo test bench setup iverilog clean
+.PHONY: demo test bench soak setup iverilog clean
 
 setup: $(STAMP) iverilog
 
@@ -36,6 +36,13 @@ test: setup
 BENCH_ARGS ?=
 bench: setup .venv-brian2/bin/python
 	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+# Constrained-random differential testing (golden model against the RTL) for as long as asked:
+# `make soak CASES=500 SEED=7`; a mismatch exits 1 and prints the command that replays it.
+CASES ?= 100
+SEED ?= 1
+soak: setup
+	$(PY) scripts/soak.py --cases $(CASES) --seed $(SEED)
 
 .venv-brian2/bin/python:
 	$(PY) scripts/bench_golden.py --setup-brian2

@@ -30,18 +30,19 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# (board, neurons, lanes, storage, mul_stages, add_stages, clock MHz asked for, top)
+# (board, neurons, lanes, storage, read_stages, mul_stages, add_stages, clock MHz asked for, top)
 BUILDS = [
-    ("icebreaker", 32768, 1, "spram", 3, 2, 100, "array"),
-    ("icebreaker", 32768, 1, "spram", 3, 2, 30, "board"),
-    ("icebreaker", 3072, 1, "bram", 3, 2, 100, "array"),
-    ("ice40-hx8k-b-evn", 3072, 1, "bram", 3, 2, 150, "array"),
-    ("ulx3s-85f", 98304, 6, "bram", 3, 2, 200, "array"),
-    ("ulx3s-85f", 98304, 6, "bram", 3, 2, 50, "board"),
-    ("ulx3s-85f", 98304, 4, "bram", 3, 2, 200, "array"),
-    ("ulx3s-85f", 65536, 8, "bram", 3, 2, 200, "array"),
+    ("icebreaker", 32768, 1, "spram", 2, 3, 2, 100, "array"),
+    ("icebreaker", 32768, 1, "spram", 0, 1, 0, 18, "board"),
+    ("icebreaker", 3072, 1, "bram", 2, 3, 2, 100, "array"),
+    ("ice40-hx8k-b-evn", 3072, 1, "bram", 2, 3, 2, 150, "array"),
+    ("ulx3s-85f", 98304, 6, "bram", 2, 3, 2, 200, "array"),
+    ("ulx3s-85f", 98304, 8, "bram", 2, 3, 2, 200, "array"),
+    ("ulx3s-85f", 65536, 4, "bram", 2, 3, 2, 200, "array"),
+    ("ulx3s-85f", 98304, 6, "bram", 2, 3, 2, 50, "board"),
 ]
-QUICK_BUILDS = [("icebreaker", 1024, 1, "spram", 3, 2, 100, "array"), ("ulx3s-85f", 4096, 2, "bram", 3, 2, 200, "array")]
+QUICK_BUILDS = [("icebreaker", 1024, 1, "spram", 2, 3, 2, 100, "array"),
+                ("ulx3s-85f", 4096, 2, "bram", 2, 3, 2, 200, "array")]
 
 SIM_CASES = [(32768, 1, "spram"), (98304, 6, "bram")]
 QUICK_SIM_CASES = [(4096, 1, "spram"), (6000, 6, "bram")]
@@ -57,8 +58,8 @@ def bench_builds(cases, workdir):
     from lifgen.params import CoreConfig, LIFParams
     params = LIFParams()
     rows = []
-    for k, (board, n, lanes, storage, mul, add, mhz, top) in enumerate(cases, 1):
-        config = CoreConfig(lanes=lanes, storage=storage, mul_stages=mul, add_stages=add)
+    for k, (board, n, lanes, storage, rd, mul, add, mhz, top) in enumerate(cases, 1):
+        config = CoreConfig(lanes=lanes, storage=storage, read_stages=rd, mul_stages=mul, add_stages=add)
         log(f"build {k}/{len(cases)}: {board}, {n} neurons, {lanes} lane(s), {storage}, top {top}, {mhz} MHz asked")
         report = build_for_board(board, params, n, config, clock_mhz=mhz, out=os.path.join(workdir, f"b{k}"),
                                  top=top)
@@ -66,16 +67,17 @@ def bench_builds(cases, workdir):
         limit = max_neurons(get_board(board), params.fixed, config.with_host_link() if top == "board" else config)
         rows.append({
             "board": board, "device": report.device, "top": top, "neurons": n, "lanes": lanes, "storage": storage,
-            "mul_stages": mul, "add_stages": add, "latency": config.timing(n).latency,
+            "read_stages": rd, "mul_stages": mul, "add_stages": add, "latency": config.timing(n).latency,
             "luts": report.luts, "ffs": report.ffs, "brams": report.brams, "sprams": report.sprams,
             "dsps": report.dsps, "fmax_mhz": round(report.fmax_mhz, 1), "target_mhz": round(report.target_mhz, 2),
             "updates_per_s": lanes * fmax_hz,
             "step_us": round(config.timing(n).step_cycles / fmax_hz * 1e6, 2),
             "realtime_neurons_1ms": realtime_neurons(config, fmax_hz, 1e-3, limit),
             "realtime_neurons_100us": realtime_neurons(config, fmax_hz, 1e-4, limit),
-            "build_s": round(report.seconds, 1),
+            "build_s": round(report.seconds, 1), "timing_met": report.timing_met,
             "command": (f"lifgen build --board {board} --neurons {n} --lanes {lanes} --storage {storage} "
-                        f"--mul-stages {mul} --add-stages {add} --clock-mhz {mhz} --top {top} --json"),
+                        f"--read-stages {rd} --mul-stages {mul} --add-stages {add} --clock-mhz {mhz} --top {top} "
+                        "--json"),
         })
         log(f"  {report.luts} LUTs, {report.brams} BRAM, {report.sprams} SPRAM, Fmax {report.fmax_mhz:.1f} MHz, "
             f"{report.seconds:.0f} s")
