@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 # both cores (pytest-xdist); `make test JOBS=0` runs in one process
 JOBS ?= 2
 
-.PHONY: demo test bench soak setup iverilog clean
+.PHONY: demo test bench soak formal setup iverilog clean
 
 setup: $(STAMP) iverilog
 
@@ -43,6 +43,10 @@ CASES ?= 100
 SEED ?= 1
 soak: setup
 	$(PY) scripts/soak.py --cases $(CASES) --seed $(SEED)
+
+# SymbiYosys proofs of the core's properties (lifgen.sim.formal); they also run in make test (seconds each)
+formal: setup
+	$(PY) scripts/formal.py
 
 .venv-brian2/bin/python:
 	$(PY) scripts/bench_golden.py --setup-brian2

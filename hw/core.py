@@ -35,7 +35,7 @@ Reset: after ``rst`` the core writes v = VREST, r = 0, u = 0 into every neuron, 
 with ``busy`` high; only then is a step accepted.
 """
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Assert, Cat, Const, Cover, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
@@ -208,9 +208,13 @@ class LIFArray(wiring.Component):
 
         # ---- read: storage outputs are valid ------------------------------------------------------
         # A pipeline stage is a dict of registers loaded every cycle (nothing after the issue stage waits).
+        in_flight = []                                 # the valid bit of every stage (for the proofs)
+
         def stage(name, **fields):
             regs = {k: Signal(v.shape(), name=f"{name}_{k}") for k, v in fields.items()}
             m.d.sync += [regs[k].eq(v) for k, v in fields.items()]
+            if "valid" in regs:
+                in_flight.append(regs["valid"])
             return regs
 
         ctrl = dict(valid=go, grp=issue_grp, last=issue_last)
@@ -279,6 +283,23 @@ class LIFArray(wiring.Component):
             st.in_neuron.eq(self.cur.payload.neuron),
             st.in_u.eq(self.cur.payload.u),
         ]
+
+        # ---- properties, proved by `make formal` (lifgen.sim.formal) -------------------------------
+        if platform == "formal":
+            groups_in_flight = sum(in_flight)
+            for fifo, credit, back in zip(fifos, credits, returned):
+                # no event is ever pushed into a full FIFO (none is lost), because every entry has a credit:
+                # credits + credits on their way back + groups in the pipeline + entries in the FIFO = depth - 1
+                m.d.comb += [Assert(~fifo.w_en | fifo.w_rdy),
+                             Assert(credit + back + groups_in_flight + fifo.level == fifo.depth - 1)]
+            # the issue stage's registers agree with each other
+            m.d.comb += [Assert(room == Cat(credit != 0 for credit in credits).all()),
+                         Assert(~issuing | running), Assert(~issuing | (issue_last == (issue_grp == groups - 1))),
+                         Assert(~issuing | (issue_grp < groups)), Assert(~running | ~clearing)]
+            for j, lane in enumerate(lanes):
+                m.d.comb += Cover(lane["spike"] & present[j])                 # a spike happens
+            m.d.comb += [Cover(issuing & ~room),                               # the issue stage waits
+                         Cover(running & ~issuing & valid & ctrl["last"])]    # a step completes
         return m
 
 

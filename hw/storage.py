@@ -64,21 +64,23 @@ class SPRAM(wiring.Component):
 
     Each cycle it either writes ``wdata`` to ``addr`` (``we`` high) or reads ``addr``; read data appears on
     ``rdata`` in the next cycle and holds until the next read. After a write cycle ``rdata`` is undefined
-    (the Verilog model makes it X; this component's Amaranth model holds it).
+    (the Verilog model makes it X; this component's Amaranth model holds it). The Amaranth model holds
+    ``model_depth`` words (the rows the array uses; addresses beyond them are never used by the core).
     """
     addr: In(14)
     wdata: In(16)
     we: In(1)
     rdata: Out(16)
 
-    def __init__(self, *, behavioural=False):
+    def __init__(self, *, behavioural=False, model_depth=SPRAM_WORDS):
         self.behavioural = behavioural
+        self.model_depth = model_depth                  # words the behavioural model holds (all the rows used)
         super().__init__()
 
     def elaborate(self, platform):
         m = Module()
         if self.behavioural:
-            m.submodules.mem = mem = Memory(shape=16, depth=SPRAM_WORDS, init=[])
+            m.submodules.mem = mem = Memory(shape=16, depth=self.model_depth, init=[])
             rd, wr = mem.read_port(transparent_for=()), mem.write_port()
             m.d.comb += [rd.addr.eq(self.addr), rd.en.eq(~self.we), self.rdata.eq(rd.data),
                          wr.addr.eq(self.addr), wr.data.eq(self.wdata), wr.en.eq(self.we)]
@@ -202,7 +204,8 @@ class SPRAMStorage(_Storage):
 
     def elaborate(self, m):
         c = self.constants
-        banks = [SPRAM(behavioural=self.behavioural) for _ in range(4)]
+        rows = max(2, -(-self.neurons // 2))
+        banks = [SPRAM(behavioural=self.behavioural, model_depth=rows) for _ in range(4)]
         for b, bank in enumerate(banks):
             m.submodules[f"spram{b}"] = bank
         rd_n = Mux(self.peek_en, self.peek_addr, self.rd_addr)
