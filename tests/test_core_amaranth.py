@@ -156,3 +156,84 @@ def test_constructor_rejects_bad_arguments(neurons, options, words):
         LIFArray(LIFParams().fixed, neurons, CoreConfig(**options))
     with pytest.raises(TypeError, match="FixedParams"):
         LIFArray(LIFParams(), 4)
+
+
+@pytest.mark.parametrize("when", ["clear", "mid-step", "events-waiting"])
+@pytest.mark.parametrize("lanes, storage", [(1, "bram"), (3, "bram"), (1, "spram")])
+def test_reset_at_any_point_returns_to_the_post_reset_state(when, lanes, storage):
+    """``rst`` during the post-reset clear, in the middle of a step, or while events wait in the FIFO: the array
+    clears again (busy high for the clear), drops what it held, and then runs bit exact from v = VREST, u = 0."""
+    from amaranth.hdl import ResetInserter, Signal
+
+    params = LIFParams(tau_ms=2.0, dt_ms=0.5, t_ref_ms=0.5)
+    c = params.fixed
+    neurons, steps = 7, 12
+    rng = np.random.default_rng(lanes)
+    before = rng.integers(c.q(30.0), c.q(100.0), size=neurons)        # state to be thrown away
+    after = rng.integers(c.q(0.0), c.q(60.0), size=neurons)
+    config = CoreConfig(lanes=lanes, storage=storage, spike_fifo_depth=64)      # holds three steps of events
+    rst = Signal()
+    dut = LIFArray(c, neurons, config, behavioural=True)
+    sim = Simulator(ResetInserter(rst)(dut))
+    sim.add_clock(1e-8)
+    tm = config.timing(neurons)
+    phase = {"after": False, "ready": False}
+    spikes, busy_after = [], []
+
+    async def write(ctx, u):
+        for n, x in enumerate(u):
+            ctx.set(dut.cur.payload, {"neuron": n, "u": int(x)})
+            ctx.set(dut.cur.valid, 1)
+            await ctx.tick()
+        ctx.set(dut.cur.valid, 0)
+
+    async def driver(ctx):
+        if when == "clear":
+            await ctx.tick().repeat(2)                  # the post-reset clear is under way
+        else:
+            while ctx.get(dut.busy):
+                await ctx.tick()
+            await write(ctx, before)
+            ctx.set(dut.step, 1)
+            if when == "mid-step":
+                await ctx.tick().repeat(tm.latency + 2)  # inside the first step
+            else:
+                for _ in range(3):                      # three steps; nobody takes their events
+                    await ctx.tick()
+                    while ctx.get(dut.busy):
+                        await ctx.tick()
+                ctx.set(dut.step, 0)
+                assert ctx.get(dut.spikes.valid)      # events are waiting
+        ctx.set(dut.step, 0)
+        ctx.set(rst, 1)
+        await ctx.tick()
+        ctx.set(rst, 0)
+        phase.update(after=True, ready=True)
+        for _ in range(tm.clear_cycles):              # busy for exactly the clear
+            busy_after.append(ctx.get(dut.busy))
+            await ctx.tick()
+        assert not ctx.get(dut.busy) and not ctx.get(dut.spikes.valid)
+        await write(ctx, after)
+        for _ in range(steps):
+            ctx.set(dut.step, 1)
+            await ctx.tick()
+            ctx.set(dut.step, 0)
+            while ctx.get(dut.busy):
+                await ctx.tick()
+        await ctx.tick().repeat(40)
+
+    async def consumer(ctx):
+        while True:
+            ready, after_reset = phase["ready"], phase["after"]     # what this cycle drives and counts
+            ctx.set(dut.spikes.ready, ready)
+            await ctx.delay(0)
+            _, _, valid, payload = await ctx.tick().sample(dut.spikes.valid, dut.spikes.payload)
+            if valid and ready and after_reset:
+                spikes.append((payload.step, payload.neuron))
+
+    sim.add_testbench(driver)
+    sim.add_testbench(consumer, background=True)
+    sim.run()
+    ref = fixed.run(c, after, steps)
+    assert all(busy_after) and len(busy_after) == tm.clear_cycles
+    assert spikes == [tuple(x) for x in ref.spikes.tolist()] and len(spikes) > 5
