@@ -20,7 +20,7 @@ import numpy as np
 
 from lifgen.params import CoreTiming
 
-__all__ = ["accept_cycles", "commit_cycles", "event_cycles"]
+__all__ = ["accept_cycles", "commit_cycles", "event_cycles", "event_cycles_after"]
 
 
 def _accept(timing, step, first):
@@ -44,5 +44,15 @@ def event_cycles(timing: CoreTiming, spikes, first: int | None = None):
     (step, neuron) order, as the golden model gives them."""
     ready = commit_cycles(timing, spikes, first) + timing.fifo_latency
     # e_i = max(ready_i, e_(i-1) + 1)  <=>  e_i - i = running maximum of (ready_j - j)
+    i = np.arange(len(ready), dtype=np.int64)
+    return i + np.maximum.accumulate(ready - i) if len(ready) else ready
+
+
+def event_cycles_after(timing: CoreTiming, spikes, accepts):
+    """Like :func:`event_cycles`, for steps accepted in the given cycles (``accepts[k]``: step k), e.g. with input
+    writes between steps: neuron n of step k commits in ``accepts[k] + L + n // P``, and events queue as above."""
+    spikes = np.asarray(spikes, dtype=np.int64).reshape(-1, 2)
+    ready = np.asarray(accepts, dtype=np.int64)[spikes[:, 0]] + timing.latency + spikes[:, 1] // timing.lanes \
+        + timing.fifo_latency
     i = np.arange(len(ready), dtype=np.int64)
     return i + np.maximum.accumulate(ready - i) if len(ready) else ready
