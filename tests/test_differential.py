@@ -7,7 +7,6 @@ runs as many as asked."""
 
 import json
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 
 from lifgen.sim.differential import Case, case_strategy, make_input, run_case
