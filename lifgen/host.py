@@ -69,6 +69,10 @@ _POLL_S = 0.05              # longest single blocking read: how often a wait che
 _READ_CHUNK = 1 << 14       # bytes taken per read once data is there
 _TAIL_KEEP = 2 * (MAX_PAYLOAD + 16)   # received bytes remembered, enough to hold any partial frame
 _STRAY_KEEP = 64            # stray frames remembered
+# resync(): after an answer that shows its IDENTIFY was lost, the line quiet this long means the board has
+# nothing more to say (an IDENTIFY it did take is answered within a few byte times), so IDENTIFY goes again
+_RESYNC_QUIET_S = 0.5
+_RESYNC_TRIES = 8
 
 # Commands a board may send: the replies to the host's commands, and its own frames.
 _BOARD_CMDS = frozenset({c | REPLY for c in (Cmd.IDENTIFY, Cmd.WRITE_INPUTS, Cmd.RUN, Cmd.READ_VOLTAGES,
@@ -192,8 +196,10 @@ class Board:
     @classmethod
     def open(cls, url, *, baudrate=DEFAULT_BAUDRATE, timeout=DEFAULT_TIMEOUT_S, reset=True, partial_timeout=None):
         """Open the port at ``url`` (anything ``serial.serial_for_url`` takes), identify the board (a wrong port
-        fails here) and, unless ``reset`` is False, reset it: every neuron to v = VREST, r = 0, u = 0, and the
-        step count to 0. Without the reset the step count is unknown and :meth:`run` waits for :meth:`reset`.
+        fails here; :meth:`resync`, so a board that a previous host left mid-run or mid-frame is waited for
+        and caught up with) and, unless ``reset`` is False, reset it: every neuron to v = VREST, r = 0, u = 0,
+        and the step count to 0. Without the reset the step count is unknown and :meth:`run` waits for
+        :meth:`reset`.
         ``partial_timeout`` (seconds): how long a frame may stop mid-way before the host drops it as truncated
         (default: :data:`PARTIAL_FRAME_TIMEOUT_S`, or 64 byte times at slow baud rates); a simulated board,
         whose bytes come milliseconds apart in wall time, needs far more. Raises :class:`LinkError`."""
@@ -204,7 +210,7 @@ class Board:
                             f"or socket://HOST:PORT for the simulated board)", field="url") from None
         try:
             board = cls(port, url=url, timeout=timeout, baudrate=baudrate, partial_timeout=partial_timeout)
-            board.identify()
+            board.resync()
             if reset:
                 board.reset()
         except BaseException:
@@ -231,13 +237,57 @@ class Board:
         """Ask the board what it is: a dict of the ``protocol.IDENTITY_FIELDS`` in order, integers as sent
         (``subtract`` is 0 or 1; ``clock_hz`` and ``dt_cycles`` give dt = dt_cycles / clock_hz). Cached for the
         checks of later commands (:attr:`identity`)."""
-        values = self._transact(Cmd.IDENTIFY)
+        return self._take_identity(self._transact(Cmd.IDENTIFY))
+
+    def _take_identity(self, values):
         identity = dict(zip((name for name, _ in IDENTITY_FIELDS), values))
         if identity["neurons"] < 1:
             raise LinkError(f"the board at {self.url} reports {identity['neurons']} neurons: not a working "
                             f"lifgen bitstream", field="url", command=Cmd.IDENTIFY)
         self._identity = identity
         return dict(identity)
+
+    def resync(self):
+        """Bring the link back in step with the board, whatever it is doing, and identify it (returns
+        :meth:`identify`'s dict). For a board that a previous host left behind (it disconnected, crashed or
+        was killed mid-run or mid-frame) or after a :class:`LinkError`; :meth:`open` calls it.
+
+        Sends IDENTIFY and waits for its reply. Everything that comes first goes to :attr:`stray_frames`: the
+        SPIKE and TRACE frames and the RUN reply of a run still going (a RUN cannot be interrupted: this waits
+        for its end while its frames keep coming), the reply to a command nobody waited for, the ERROR about a
+        frame left unfinished. Such an answer shows that the IDENTIFY was lost (the board takes one command at
+        a time, and counts bytes that arrive while it is busy as ``garbage_bytes``) or swallowed by the
+        unfinished frame, so it is sent again once the line has been quiet for a moment. Afterwards the step
+        count is unknown: call :meth:`reset` (and write the inputs again) before :meth:`run`."""
+        self.steps_since_reset = None
+        while self._frames:
+            self._stray(self._frames.popleft())
+        frame = encode_frame(Cmd.IDENTIFY)
+        self._write(frame, Cmd.IDENTIFY)
+        sent, lost, last = 1, False, time.monotonic()
+        while True:
+            got = self._poll()
+            now = time.monotonic()
+            if got is None:
+                if lost and now - self._last_byte >= _RESYNC_QUIET_S:
+                    if sent == _RESYNC_TRIES:
+                        raise LinkError(f"the board at {self.url} answered {sent} IDENTIFY frames with other "
+                                        f"frames (see stray_frames): it is not in step with this driver; "
+                                        f"reprogram or power-cycle it", field="url", command=Cmd.IDENTIFY)
+                    self._write(frame, Cmd.IDENTIFY)
+                    sent, lost, last = sent + 1, False, now
+                elif now - last >= self.timeout:
+                    raise self._silent(Cmd.IDENTIFY, self.timeout, 0)
+                continue
+            last = now
+            self._check_version(got, Cmd.IDENTIFY)
+            if got.cmd == Cmd.IDENTIFY | REPLY:
+                return self._take_identity(self._unpack(Cmd.IDENTIFY, got))
+            if got.cmd == Cmd.ERROR and len(got.payload) == 2 and got.payload[1] == Cmd.IDENTIFY and \
+                    got.payload[0] not in (Err.BAD_CRC, Err.TRUNCATED):
+                raise self._refused(Cmd.IDENTIFY, *got.payload)      # refused for what it is, not corrupted
+            self._stray(got)
+            lost = lost or got.cmd not in (Cmd.SPIKE, Cmd.TRACE)
 
     @property
     def identity(self):
@@ -460,12 +510,33 @@ class Board:
 
     def _transact(self, cmd, *values, on_event=None, silence=None, absorb=False):
         """Send one command and return its reply's values (see :meth:`_await`)."""
-        frame = encode_frame(cmd, pack_payload(cmd, *values))
+        self._write(encode_frame(cmd, pack_payload(cmd, *values)), cmd)
+        return self._await(Cmd(cmd), self.timeout if silence is None else silence, on_event, absorb)
+
+    def _write(self, frame, cmd):
         try:
             self.port.write(frame)
         except (serial.SerialException, OSError) as exc:
             raise LinkError(f"cannot send to {self.url}: {exc}", field="url", command=Cmd(cmd)) from None
-        return self._await(Cmd(cmd), self.timeout if silence is None else silence, on_event, absorb)
+
+    def _poll(self):
+        """The next frame received, waiting at most one poll interval (None when none came). A frame that
+        stopped part-way for the partial-frame timeout is dropped here."""
+        if not self._frames:
+            data = self._receive()
+            now = time.monotonic()
+            if data:
+                self._last_byte = now
+                self._feed(data)
+            elif self._decoder.pending and now - self._last_byte >= self._partial_s:
+                self._expire_partial()
+        return self._frames.popleft() if self._frames else None
+
+    def _check_version(self, frame, cmd):
+        if frame.version != VERSION:
+            self._decoder.errors["bad_version"] += 1
+            raise LinkError(f"the board at {self.url} speaks protocol version {frame.version}, this driver "
+                            f"{VERSION}: rebuild the bitstream with this lifgen", field="url", command=cmd)
 
     def _await(self, cmd, silence, on_event, absorb):
         """Read frames until the reply to ``cmd``; return its unpacked values.
@@ -478,24 +549,13 @@ class Board:
         garbage = self._decoder.errors["garbage_bytes"]
         last = time.monotonic()
         while True:
-            if not self._frames:
-                data = self._receive()
-                now = time.monotonic()
-                if data:
-                    self._last_byte = now
-                    self._feed(data)
-                elif self._decoder.pending and now - self._last_byte >= self._partial_s:
-                    self._expire_partial()
-                if not self._frames:
-                    if now - last >= silence:
-                        raise self._silent(cmd, silence, self._decoder.errors["garbage_bytes"] - garbage)
-                    continue
-            frame = self._frames.popleft()
+            frame = self._poll()
+            if frame is None:
+                if time.monotonic() - last >= silence:
+                    raise self._silent(cmd, silence, self._decoder.errors["garbage_bytes"] - garbage)
+                continue
             last = time.monotonic()
-            if frame.version != VERSION:
-                self._decoder.errors["bad_version"] += 1
-                raise LinkError(f"the board at {self.url} speaks protocol version {frame.version}, this driver "
-                                f"{VERSION}: rebuild the bitstream with this lifgen", field="url", command=cmd)
+            self._check_version(frame, cmd)
             if frame.cmd == cmd | REPLY:
                 values = self._unpack(cmd, frame)
                 if out_of_band and not absorb:
