@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 # both cores (pytest-xdist); `make test JOBS=0` runs in one process
 JOBS ?= 2
 
-.PHONY: demo test bench soak formal setup iverilog clean
+.PHONY: demo test bench soak formal setup iverilog clean fuzz
 
 setup: $(STAMP) iverilog
 
@@ -43,6 +43,13 @@ CASES ?= 100
 SEED ?= 1
 soak: setup
 	$(PY) scripts/soak.py --cases $(CASES) --seed $(SEED)
+
+# The host link fuzz on the simulated board (FRAMES random and mutated frames, then a bit-exact run) and
+# BOARD_CASES random runs through the host driver against the golden model: `make fuzz FRAMES=50000 SEED=3`
+FRAMES ?= 20000
+BOARD_CASES ?= 20
+fuzz: setup
+	$(PY) scripts/fuzz.py --frames $(FRAMES) --seed $(SEED) --cases $(BOARD_CASES)
 
 # SymbiYosys proofs of the core's properties (lifgen.sim.formal); they also run in make test (seconds each)
 formal: setup
