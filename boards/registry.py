@@ -66,11 +66,11 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from lifgen.errors import InputError, ParameterError
-from lifgen.params import STEP_BITS, CoreConfig, FixedParams, check_neurons, check_storage, index_bits
+from lifgen.params import STEP_BITS, CoreConfig, FixedParams, check_neurons, check_storage, dp16kd_shape, index_bits
 
 __all__ = ["Board", "BlockRAM", "BOARDS", "LINK_RESERVED_BLOCKS", "ICE40_EBR_CONFIGS", "ECP5_EBR_CONFIGS",
            "get_board", "board_names", "core_memories", "blocks_needed", "max_neurons", "check_fits", "board_table",
-           "board_config", "realtime_neurons"]
+           "board_config", "realtime_neurons", "storage_blocks"]
 
 ICE40_EBR_CONFIGS = ((256, 16), (512, 8), (1024, 4), (2048, 2))                       # SB_RAM40_4K
 ECP5_EBR_CONFIGS = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1))  # DP16KD / PDPW16KD
@@ -286,12 +286,13 @@ def core_memories(fixed: FixedParams, neurons: int, config: CoreConfig = CoreCon
     """``{name: (depth, width)}`` of the block memories ``LIFArray`` infers (see the module docstring). With P lanes
     every lane has its own state and input memory of ``ceil(N / P)`` rows; a FIFO entry holds one group (its
     index, a P-bit lane mask, and the step or P voltages). ``storage="spram"`` keeps state and input in the
-    SPRAMs, so only the FIFOs take block RAM."""
+    SPRAMs, so only the FIFOs take block RAM; ``storage="dp16kd"`` has the same memories as ``bram`` (their blocks are
+    counted exactly, :func:`storage_blocks`)."""
     P = config.lanes
     rows = -(-neurons // P)
     group_bits = index_bits(rows)
     mems = {}
-    if config.storage == "bram":
+    if config.storage in ("bram", "dp16kd"):
         for j in range(P):
             mems[f"state{j}"] = (rows, fixed.W + fixed.ref_width)
             mems[f"input{j}"] = (rows, fixed.W)
@@ -301,8 +302,18 @@ def core_memories(fixed: FixedParams, neurons: int, config: CoreConfig = CoreCon
     return mems
 
 
+def storage_blocks(fixed: FixedParams, neurons, config: CoreConfig):
+    """DP16KD blocks storage ``dp16kd`` instantiates for ``neurons`` (``lifgen.params.dp16kd_shape`` of every
+    lane's state and input memory): exact, not a model."""
+    rows = -(-neurons // config.lanes)
+    shapes = (dp16kd_shape(rows, fixed.W + fixed.ref_width), dp16kd_shape(rows, fixed.W))
+    return config.lanes * sum(cascade * columns for _, _, cascade, columns in shapes)
+
+
 def _storage_fits(board: Board, fixed: FixedParams, neurons, config):
     """Whether ``config.storage`` can hold ``neurons`` on ``board`` (block RAM is counted separately)."""
+    if config.storage == "dp16kd":
+        return board.family == "ecp5"
     if config.storage != "spram":
         return True
     if board.memory.sprams < SPRAMS_USED:
@@ -319,7 +330,12 @@ def _storage_fits(board: Board, fixed: FixedParams, neurons, config):
 def blocks_needed(board: Board, fixed: FixedParams, neurons: int, config: CoreConfig = CoreConfig()):
     """Block RAMs the model says the core of ``neurons`` takes on ``board`` (board-top reserve not included)."""
     check_neurons(neurons)
-    return sum(board.memory.blocks_for(d, w) for d, w in core_memories(fixed, neurons, config).values())
+    mems = core_memories(fixed, neurons, config)
+    total = 0
+    if config.storage == "dp16kd":
+        total = storage_blocks(fixed, neurons, config)
+        mems = {name: shape for name, shape in mems.items() if name.endswith("fifo")}
+    return total + sum(board.memory.blocks_for(d, w) for d, w in mems.values())
 
 
 def max_neurons(board: Board, fixed: FixedParams, config: CoreConfig = CoreConfig(), *,
@@ -351,6 +367,9 @@ def check_fits(board: Board, fixed: FixedParams, neurons: int, config: CoreConfi
     if config.storage == "spram" and board.memory.sprams < SPRAMS_USED:
         raise InputError(f"storage spram needs an iCE40UP5K's SPRAMs; the {board.name} ({board.device}) has "
                          f"{board.memory.sprams}", field="storage")
+    if config.storage == "dp16kd" and board.family != "ecp5":
+        raise InputError(f"storage dp16kd instantiates the ECP5's DP16KD block RAM; the {board.name} "
+                         f"({board.device}) is an {board.family} device", field="storage")
     limit = max_neurons(board, fixed, config)
     if neurons > limit:
         raise InputError(f"{neurons} neurons do not fit the {board.name} ({board.device}): {limit} at most with "

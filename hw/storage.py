@@ -6,7 +6,7 @@ group g is neuron g*P + j). A storage object gives it, for every lane, v, the re
 u of a group one cycle after the group's row address, takes the write-back of a committed group, the input writes
 (by neuron index), the post-reset clear (by row), and the idle-time ``peek`` of one neuron's v.
 
-Two storages (``CoreConfig.storage``):
+Three storages (``CoreConfig.storage``):
 
 - :class:`BlockRAMStorage` (``bram``): per lane a state memory (v and r in one word) and an input memory (u),
   inferred from ``amaranth.lib.memory.Memory``, ``ceil(N / P)`` rows each. Dual-ported: a read and a write every
@@ -19,23 +19,31 @@ Two storages (``CoreConfig.storage``):
   a step that runs unthrottled). Every SPRAM input is registered, so here reads, writes, input writes and the clear
   reach the memory a cycle later and read data (and ``peek_v``) arrives two cycles after the address
   (``CoreTiming.storage_cycles``).
+- :class:`DP16KDStorage` (``dp16kd``, ECP5, any lanes): per lane a state and an input memory as in ``bram``, but
+  built from DP16KD blocks instantiated directly (:class:`DP16KD`: port A writes, port B reads, the output
+  register on) in the shape :func:`lifgen.params.dp16kd_shape` picks. Every block input is registered in a
+  copy of its own per group of ``BLOCKS_PER_COPY`` blocks (address, write data, write enable, read enable), so no
+  register drives more than a few blocks across the die; read data arrives three cycles after the row address
+  (the copies, the block's read, its output register), four when P is not a power of two (inputs registered once
+  more before the division by P).
 
-Vendor primitives appear only here, behind :class:`SPRAM`: an ``Instance`` of SB_SPRAM256KA, or with
-``behavioural=True`` an Amaranth model of it for Amaranth's simulator. The Verilog simulations use the Verilog
-model ``lifgen/sim/models/SB_SPRAM256KA.v`` instead.
+Vendor primitives appear only here, behind :class:`SPRAM` and :class:`DP16KD` (and the FD1S3AX flip-flops of the
+DP16KD storage's copies, which synthesis must not merge): ``Instance`` objects, or with ``behavioural=True``
+Amaranth models for Amaranth's simulator. The Verilog simulations use the Verilog models in
+``lifgen/sim/models/`` instead (``lifgen.sim.primitives``).
 """
 
 import numpy as np
-from amaranth.hdl import Array, ClockSignal, Const, Instance, Mux, Module, Signal, signed
+from amaranth.hdl import Array, Cat, ClockSignal, Const, Instance, Mux, Module, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from lifgen.params import SPRAM_WORDS, CoreConfig, FixedParams, index_bits
+from lifgen.params import DP16KD_CONFIGS, DP16KD_DIVIDE_BITS, SPRAM_WORDS, CoreConfig, FixedParams, dp16kd_shape, index_bits
 
 from .layouts import state_layout
 
-__all__ = ["SPRAM", "BlockRAMStorage", "SPRAMStorage", "make_storage", "divmod_const"]
+__all__ = ["SPRAM", "DP16KD", "BlockRAMStorage", "SPRAMStorage", "DP16KDStorage", "make_storage", "divmod_const"]
 
 
 def divmod_const(m, value, divisor, limit):
@@ -57,6 +65,40 @@ def divmod_const(m, value, divisor, limit):
     quotient, rest = Signal(range(max(2, -(-limit // divisor)))), Signal(range(divisor))
     m.d.comb += [quotient.eq((value * mult) >> s), rest.eq(value - quotient * divisor)]
     return quotient, rest
+
+
+def divmod_pipelined(m, value, divisor, name, bits_per_stage=3):
+    """``(value // divisor, value % divisor, stages)``: restoring division by the constant ``divisor`` in fabric
+    logic, ``bits_per_stage`` bits of ``value`` (most significant first) per cycle, with a register after each
+    group of bits; the results appear ``stages`` cycles after ``value``. No multiplier: an unregistered ECP5
+    MULT18X18D (``divmod_const``) alone takes ~4 ns."""
+    n = len(value)
+    rbits = max(1, (divisor - 1).bit_length())
+    rest, quotient, bits = Const(0, rbits), [], value
+    stages = 0
+    for top in range(n - 1, -1, -bits_per_stage):
+        for b in range(top, max(-1, top - bits_per_stage), -1):
+            wide = Cat(bits[b], rest)
+            ge = wide >= divisor
+            quotient.insert(0, ge)
+            rest = Mux(ge, wide - divisor, wide)[:rbits]
+        stages += 1
+        rest_q = Signal(rbits, name=f"{name}_rest{stages}")
+        quot_q = Signal(len(quotient), name=f"{name}_quot{stages}")
+        bits_q = Signal(n, name=f"{name}_bits{stages}")
+        m.d.sync += [rest_q.eq(rest), quot_q.eq(Cat(*quotient)), bits_q.eq(bits)]
+        rest, quotient, bits = rest_q, [quot_q[k] for k in range(len(quotient))], bits_q
+    return Cat(*quotient), rest, stages
+
+
+def delayed(m, value, cycles, name):
+    """``value`` ``cycles`` cycles late, through a chain of registers."""
+    for k in range(cycles):
+        q = Signal.like(value, name=f"{name}_d{k + 1}") if isinstance(value, Signal) else \
+            Signal(len(value), name=f"{name}_d{k + 1}")
+        m.d.sync += q.eq(value)
+        value = q
+    return value
 
 
 class SPRAM(wiring.Component):
@@ -91,6 +133,88 @@ class SPRAM(wiring.Component):
                 i_CHIPSELECT=Const(1), i_CLOCK=ClockSignal(), i_STANDBY=Const(0), i_SLEEP=Const(0),
                 i_POWEROFF=Const(1), o_DATAOUT=self.rdata)
         return m
+
+
+class DP16KD(wiring.Component):
+    """One ECP5 DP16KD (18 kbit) as a simple dual-port RAM of ``depth`` words of ``width`` bits, one of
+    :data:`lifgen.params.DP16KD_CONFIGS`: port A writes, port B reads with its output register on
+    (``REGMODE_B = "OUTREG"``). Both ports run on the ``sync`` clock.
+
+    Port A writes ``wr_data`` to ``wr_addr`` at the clock edge where ``wr_en`` is high. Port B reads ``rd_addr``
+    at an edge where ``rd_en`` is high (with ``rd_en`` low the block's read latch holds); the output register takes
+    the latch at the next edge, so the word is on ``rd_data`` two cycles after the address was presented, and
+    stays there while ``rd_en`` is low. Reading the word that port A writes at the same edge gives an undefined
+    word (the Verilog model gives X): the storage never uses such a read.
+
+    Pins (``lifgen/sim/models/DP16KD.v`` and the checks in ``tests/test_rtl_dp16kd.py`` against Yosys's own
+    mapping, ``techlibs/lattice/brams_map_16kd.v``): the word address sits in the top bits of ``ADx[13:0]``,
+    ``ADx[13:s]`` with ``s = 14 - log2(depth)`` (4 for 1024 x 18, 3 for 2048 x 9, 2, 1, 0 for 16384 x 1); the bits
+    below are 0, except that at width 18 ``ADA[1:0]`` are the write port's byte enables (both on). Data on
+    ``DIA[width-1:0]`` and ``DOB[width-1:0]``. With ``behavioural=True`` an Amaranth model of the same timing
+    (``model_depth`` words) replaces the primitive.
+    """
+
+    def __init__(self, depth, width, *, behavioural=False, model_depth=None):
+        if (depth, width) not in DP16KD_CONFIGS:
+            raise ValueError(f"a DP16KD has no {depth} x {width} configuration")
+        self.depth, self.width = depth, width
+        self.abits = depth.bit_length() - 1
+        self.behavioural = behavioural
+        self.model_depth = min(depth, model_depth or depth)
+        super().__init__({"wr_addr": In(self.abits), "wr_data": In(width), "wr_en": In(1),
+                          "rd_addr": In(self.abits), "rd_en": In(1), "rd_data": Out(width)})
+
+    def elaborate(self, platform):
+        m = Module()
+        if self.behavioural:
+            m.submodules.mem = mem = Memory(shape=self.width, depth=self.model_depth, init=[])
+            rd, wr = mem.read_port(transparent_for=()), mem.write_port()
+            m.d.comb += [rd.addr.eq(self.rd_addr), rd.en.eq(self.rd_en),
+                         wr.addr.eq(self.wr_addr), wr.data.eq(self.wr_data), wr.en.eq(self.wr_en)]
+            m.d.sync += self.rd_data.eq(rd.data)                # the output register
+            return m
+        shift = 14 - self.abits
+        low = [Const(0)] * shift
+        if self.width == 18:
+            low = [Const(1), Const(1), Const(0), Const(0)]        # ADA[1:0]: byte enables of the 18-bit write
+        ada = low + [self.wr_addr[k] for k in range(self.abits)]
+        adb = [Const(0)] * shift + [self.rd_addr[k] for k in range(self.abits)]
+        dia = [self.wr_data[k] if k < self.width else Const(0) for k in range(18)]
+        dob = [Signal(name=f"dob{k}") for k in range(18)]
+        pins = {}
+        for k in range(14):
+            pins[f"i_ADA{k}"], pins[f"i_ADB{k}"] = ada[k], adb[k]
+        for k in range(18):
+            pins[f"i_DIA{k}"], pins[f"i_DIB{k}"], pins[f"o_DOB{k}"] = dia[k], Const(0), dob[k]
+        for k in range(3):
+            pins[f"i_CSA{k}"], pins[f"i_CSB{k}"] = Const(0), Const(0)
+        m.submodules.block = Instance(
+            "DP16KD",
+            p_DATA_WIDTH_A=self.width, p_DATA_WIDTH_B=self.width, p_REGMODE_A="NOREG", p_REGMODE_B="OUTREG",
+            p_RESETMODE="SYNC", p_ASYNC_RESET_RELEASE="SYNC", p_CSDECODE_A="0b000", p_CSDECODE_B="0b000",
+            p_WRITEMODE_A="NORMAL", p_WRITEMODE_B="NORMAL", p_GSR="AUTO",
+            i_CLKA=ClockSignal(), i_CEA=Const(1), i_OCEA=Const(1), i_WEA=self.wr_en, i_RSTA=Const(0),
+            i_CLKB=ClockSignal(), i_CEB=self.rd_en, i_OCEB=Const(1), i_WEB=Const(0), i_RSTB=Const(0),
+            **pins)
+        m.d.comb += self.rd_data.eq(Cat(dob[:self.width]))
+        return m
+
+
+def _inputs(storage, m, registered):
+    """``storage``'s inputs by name (lists for ``wr_v``/``wr_r``): as they are, or each a cycle late."""
+    names = ("rd_addr", "wr_en", "wr_addr", "in_en", "in_neuron", "in_u", "clear_en", "clear_row", "peek_en",
+             "peek_addr")
+    inputs = {name: getattr(storage, name) for name in names}
+    inputs["wr_v"], inputs["wr_r"] = list(storage.wr_v), list(storage.wr_r)
+    if not registered:
+        return inputs
+    late = {}
+    for name, value in inputs.items():
+        values = value if isinstance(value, list) else [value]
+        regs = [Signal.like(v, name=f"{v.name}_q") for v in values]
+        m.d.sync += [r.eq(v) for r, v in zip(regs, values)]
+        late[name] = regs if isinstance(value, list) else regs[0]
+    return late
 
 
 class _Storage:
@@ -133,19 +257,7 @@ class BlockRAMStorage(_Storage):
 
     def _inputs(self, m):
         """The storage's inputs as the memories see them: as they are, or a cycle late (``registered``)."""
-        names = ("rd_addr", "wr_en", "wr_addr", "in_en", "in_neuron", "in_u", "clear_en", "clear_row", "peek_en",
-                 "peek_addr")
-        inputs = {name: getattr(self, name) for name in names}
-        inputs["wr_v"], inputs["wr_r"] = list(self.wr_v), list(self.wr_r)
-        if not self.registered:
-            return inputs
-        late = {}
-        for name, value in inputs.items():
-            values = value if isinstance(value, list) else [value]
-            regs = [Signal.like(v, name=f"{v.name}_q") for v in values]
-            m.d.sync += [r.eq(v) for r, v in zip(regs, values)]
-            late[name] = regs if isinstance(value, list) else regs[0]
-        return late
+        return _inputs(self, m, self.registered)
 
     def elaborate(self, m):
         c, P, rows = self.constants, self.lanes, self.rows
@@ -237,8 +349,125 @@ class SPRAMStorage(_Storage):
                      self.peek_v.eq(self.rd_v[0])]
 
 
+class DP16KDStorage(_Storage):
+    """ECP5 DP16KD blocks instantiated directly (:class:`DP16KD`), per lane a state memory (v and r in one word)
+    and an input memory (u), each ``ceil(N / P)`` rows in the shape :func:`lifgen.params.dp16kd_shape` gives.
+
+    Timing, from the core's view (``CoreTiming.storage_cycles``): the cycle a row address (or a write, an input
+    write, a clear) is presented, its block inputs are computed from it: the row's word address (low bits) and
+    which block of a cascade holds it (high bits); at the clock edge they enter the *copies*, registers of their
+    own per group of at most ``BLOCKS_PER_COPY`` blocks (read and write address, read enable, write data per block
+    column, write enable per block: FD1S3AX flip-flops, which synthesis keeps apart). At the next edge the block
+    reads (or writes), and at the one after its output register takes the word: read data is on ``rd_*`` three
+    cycles after the row address, four when P is not a power of two (then every input is first registered once,
+    as in :class:`BlockRAMStorage`, and divided by P). A cascade of several blocks deep adds a multiplexer after
+    the output registers, driven by the block index, delayed alongside.
+
+    A block never reads the word written at the same edge: the state memories do not read while the clear writes
+    them (their read enable is low), the input memories not while an input write or the clear writes them, and
+    within a step the row read and the row written are L - 1 >= 1 groups apart.
+    """
+
+    BLOCKS_PER_COPY = 4
+
+    def __init__(self, constants: FixedParams, neurons, lanes, *, behavioural=False):
+        super().__init__(constants, neurons, lanes, rows=-(-neurons // lanes))
+        self.registered = lanes & (lanes - 1) != 0
+        self.behavioural = behavioural
+
+    def _copy(self, m, value, name):
+        """``value`` a cycle late, in a register of its own (FD1S3AX flip-flops; a plain register when
+        behavioural)."""
+        q = Signal(len(value), name=name, reset_less=True)
+        if self.behavioural:
+            m.d.sync += q.eq(value)
+            return q
+        for b in range(len(value)):
+            m.submodules[f"{name}_ff{b}"] = Instance("FD1S3AX", i_CK=ClockSignal(), i_D=value[b], o_Q=q[b])
+        return q
+
+    def _memory(self, m, name, width, wr_row, wr_data, wr_en, rd_row, rd_en):
+        """One memory of ``rows`` words of ``width`` bits from DP16KD blocks; returns its read word (three cycles
+        after ``rd_row``)."""
+        depth, dw, cascade, columns = dp16kd_shape(self.rows, width)
+        abits = depth.bit_length() - 1
+        low = lambda row: row[:abits] if len(row) >= abits else row
+        high = lambda row: row >> abits
+        blocks = [(i, k) for i in range(cascade) for k in range(columns)]
+        out = [[None] * columns for _ in range(cascade)]
+        for g in range(0, len(blocks), self.BLOCKS_PER_COPY):
+            group, tag = blocks[g:g + self.BLOCKS_PER_COPY], f"{name}_g{g // self.BLOCKS_PER_COPY}"
+            rd_a = self._copy(m, low(rd_row), f"{tag}_rd_addr")
+            rd_e = self._copy(m, rd_en, f"{tag}_rd_en")
+            wr_a = self._copy(m, low(wr_row), f"{tag}_wr_addr")
+            data = {k: self._copy(m, wr_data[k * dw:min(width, (k + 1) * dw)], f"{tag}_wr_data{k}")
+                    for k in sorted({k for _, k in group})}
+            for i, k in group:
+                we = wr_en if cascade == 1 else wr_en & (high(wr_row) == i)
+                block = DP16KD(depth, dw, behavioural=self.behavioural, model_depth=self.rows)
+                m.submodules[f"{name}_b{i}_{k}"] = block
+                m.d.comb += [block.rd_addr.eq(rd_a), block.rd_en.eq(rd_e), block.wr_addr.eq(wr_a),
+                             block.wr_data.eq(data[k]), block.wr_en.eq(self._copy(m, we, f"{name}_we{i}_{k}"))]
+                out[i][k] = block.rd_data
+        words = [Cat(row)[:width] for row in out]
+        if cascade == 1:
+            return words[0]
+        sel = high(rd_row)
+        for k in range(3):                              # with the copies, the read and the output register
+            nxt = Signal(len(sel), name=f"{name}_sel{k}")
+            m.d.sync += nxt.eq(sel)
+            sel = nxt
+        word = Signal(width, name=f"{name}_word")
+        m.d.comb += word.eq(Array(words)[sel])
+        return word
+
+    def elaborate(self, m):
+        c, P = self.constants, self.lanes
+        i = _inputs(self, m, self.registered)
+        # the read port and the input memories' writes see the inputs `late`: as they are (P a power of two), or
+        # after the division by P; the state memories' writes (write-back, clear) need no division
+        late = dict(i)
+        if self.registered:
+            late["peek_row"], late["peek_lane"], stages = divmod_pipelined(m, i["peek_addr"], P, "peek",
+                                                                           DP16KD_DIVIDE_BITS)
+            late["in_row"], late["in_lane"], _ = divmod_pipelined(m, i["in_neuron"], P, "in", DP16KD_DIVIDE_BITS)
+            for name in ("rd_addr", "peek_en", "in_en", "in_u", "clear_en", "clear_row"):
+                late[name] = delayed(m, i[name], stages, name)
+        else:
+            late["peek_row"], late["peek_lane"] = divmod_const(m, i["peek_addr"], P, self.neurons)
+            late["in_row"], late["in_lane"] = divmod_const(m, i["in_neuron"], P, self.neurons)
+        peek_lane = delayed(m, late["peek_lane"], 3, "peek_lane")           # the copies, the read, the register
+        rw = c.ref_width
+        rd_row = Signal(range(max(2, self.rows)))
+        state_wr_row = Signal.like(rd_row, name="state_wr_row")
+        input_wr_row = Signal.like(rd_row, name="input_wr_row")
+        m.d.comb += [rd_row.eq(Mux(late["peek_en"], late["peek_row"], late["rd_addr"])),
+                     state_wr_row.eq(Mux(i["clear_en"], i["clear_row"], i["wr_addr"])),
+                     input_wr_row.eq(Mux(late["clear_en"], late["clear_row"], late["in_row"]))]
+        state_clear, input_clear = i["clear_en"], late["clear_en"]
+        for j in range(P):
+            state_word = Signal(c.W + rw, name=f"state_wr_word{j}")
+            input_word = Signal(c.W, name=f"input_wr_word{j}")
+            rest = Cat(Const(c.VREST, c.W), Const(0, rw))
+            fresh = Cat(i["wr_v"][j], i["wr_r"][j]) if rw else i["wr_v"][j]
+            m.d.comb += [state_word.eq(Mux(state_clear, rest, fresh)),
+                         input_word.eq(Mux(input_clear, 0, late["in_u"]))]
+            # no read of a word written at the same edge: a state memory does not read while the clear writes it
+            # (and while its delayed copy runs), an input memory not while the clear or an input write writes it
+            state = self._memory(m, f"state{j}", c.W + rw, state_wr_row, state_word, state_clear | i["wr_en"],
+                                 rd_row, ~(state_clear | input_clear))
+            u = self._memory(m, f"input{j}", c.W, input_wr_row, input_word,
+                             input_clear | (late["in_en"] & (late["in_lane"] == j)), rd_row,
+                             ~(input_clear | late["in_en"]))
+            m.d.comb += [self.rd_v[j].eq(state[:c.W].as_signed()), self.rd_u[j].eq(u.as_signed())]
+            if rw:
+                m.d.comb += self.rd_r[j].eq(state[c.W:])
+        m.d.comb += self.peek_v.eq(Array(self.rd_v)[peek_lane] if P > 1 else self.rd_v[0])
+
 def make_storage(constants: FixedParams, neurons, config: CoreConfig, *, behavioural=False):
     """The storage ``config.storage`` names (``lifgen.params.check_storage`` has accepted the combination)."""
     if config.storage == "spram":
         return SPRAMStorage(constants, neurons, behavioural=behavioural)
+    if config.storage == "dp16kd":
+        return DP16KDStorage(constants, neurons, config.lanes, behavioural=behavioural)
     return BlockRAMStorage(constants, neurons, config.lanes)

@@ -24,8 +24,8 @@ import numpy as np
 from .errors import ParameterError
 
 __all__ = ["LIFParams", "FixedParams", "CoreConfig", "CoreTiming", "RESET_MODES", "WIDTH_MIN", "WIDTH_MAX",
-           "GAIN_BITS_MAX", "STEP_BITS", "SPRAM_WORDS", "index_bits", "round_half_up", "check_neurons",
-           "check_storage"]
+           "GAIN_BITS_MAX", "STEP_BITS", "SPRAM_WORDS", "DP16KD_CONFIGS", "DP16KD_DIVIDE_BITS", "index_bits",
+           "round_half_up", "check_neurons", "check_storage", "dp16kd_shape"]
 
 RESET_MODES = ("value", "subtract")
 WIDTH_MIN = 4
@@ -225,6 +225,9 @@ class CoreConfig:
       in one word, u in another). ``spram``: the iCE40UP5K's four SB_SPRAM256KA (16K x 16 each): v of even and odd
       neurons in two of them, u in the other two, the refractory counter encoded in the unused v codes >= VTH
       (see :func:`check_storage`); up to 32,768 neurons, W <= 16, one lane.
+      ``dp16kd``: the ECP5's DP16KD block RAM instantiated directly with its output register on (REGMODE OUTREG),
+      every input registered in copies per group of blocks (``lifgen.hw.storage.DP16KDStorage``); ECP5 only, any
+      lanes; the block shape per memory is :func:`dp16kd_shape`.
     """
     trace: bool = False
     mul_stages: int = 1
@@ -241,7 +244,7 @@ class CoreConfig:
     READ_STAGES_MAX = 2
     FIFO_DEPTH_MIN = 2
     LANES_MAX = 16
-    STORAGES = ("bram", "spram")
+    STORAGES = ("bram", "spram", "dp16kd")
 
     def __post_init__(self):
         for name in ("trace", "peek"):
@@ -274,6 +277,22 @@ class CoreConfig:
 
 SPRAM_WORDS = 16384     # one SB_SPRAM256KA: 16K x 16 bits
 SPRAM_BITS = 16
+
+# (depth, width) of one ECP5 DP16KD with one read and one write port of the same width (TN-02204: 16K x 1 ..
+# 1K x 18; 512 x 36 needs the pseudo-dual-port PDPW16KD and is not used)
+DP16KD_CONFIGS = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18))
+DP16KD_DIVIDE_BITS = 3  # storage dp16kd divides neuron indices by P in fabric, this many bits per cycle
+
+
+def dp16kd_shape(rows, width):
+    """``(depth, data_width, cascade, columns)``: how storage ``dp16kd`` builds a memory of ``rows`` words of
+    ``width`` bits from DP16KD blocks: ``cascade`` blocks deep (a read multiplexer picks one) by ``columns`` blocks
+    wide (each holds ``data_width`` bits of the word), ``cascade * columns`` blocks in all. The fewest blocks; among
+    equally few, the deepest configuration (the fewest blocks in cascade, the smallest read multiplexer)."""
+    rows, width = max(1, rows), max(1, width)
+    best = min(DP16KD_CONFIGS, key=lambda dw: (-(-rows // dw[0]) * -(-width // dw[1]), -(-rows // dw[0])))
+    depth, data_width = best
+    return depth, data_width, -(-rows // depth), -(-width // data_width)
 
 
 def check_storage(fixed: "FixedParams", neurons, config: CoreConfig):
@@ -317,7 +336,7 @@ class CoreTiming:
     registers -> commit (write-back and event push).
 
     - ``groups``: ceil(N / P), the cycles a step spends issuing.
-    - ``ram_regs``: ``read_stages`` for ``bram``; for ``spram`` that or one more, whichever makes ``latency - 1`` (the cycles from a
+    - ``ram_regs``: ``read_stages`` for ``bram`` and ``dp16kd``; for ``spram`` that or one more, whichever makes ``latency - 1`` (the cycles from a
       neuron's read to its write-back) odd, so that the single-ported bank of the neuron being written is never the
       bank of the neuron being read.
     - ``clear_cycles``: after reset is released the core clears one memory row per cycle (``groups`` rows; for
@@ -364,10 +383,16 @@ class CoreTiming:
     def storage_cycles(self):
         """Cycles from a row address to its data: 1; 2 for ``spram``, whose inputs are registered; 3 for ``bram``
         with a number of lanes that is not a power of two (inputs registered, divided by P, registered again;
-        ``lifgen.hw.storage``). The ``peek`` port has the same delay."""
+        ``lifgen.hw.storage``). ``dp16kd``: 3 (the per-group address registers, the DP16KD's read, its output
+        register); when P is not a power of two 4 + ceil(A / DP16KD_DIVIDE_BITS) (A = ``index_bits(N)``: every
+        input registered, then neuron indices divided by P in a pipeline of that many stages, the other inputs
+        delayed alike). The ``peek`` port has the same delay."""
+        pow2 = self.lanes & (self.lanes - 1) == 0
         if self.storage == "spram":
             return 2
-        return 3 if self.lanes & (self.lanes - 1) else 1
+        if self.storage == "dp16kd":
+            return 3 if pow2 else 4 + -(-index_bits(self.neurons) // DP16KD_DIVIDE_BITS)
+        return 1 if pow2 else 3
 
     @property
     def latency(self):

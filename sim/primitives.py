@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Verilog models of the vendor primitives a generated design may instantiate (``lifgen.hw.storage``), so that
-Icarus Verilog and Verilator can simulate it: :func:`models_for` returns the models a design's text needs."""
+Icarus Verilog and Verilator can simulate it: :func:`models_for` returns the models a design's text needs.
+SB_SPRAM256KA (storage ``spram``), DP16KD and FD1S3AX (storage ``dp16kd``)."""
 
 from importlib import resources
 
 __all__ = ["PRIMITIVES", "models_for"]
 
-PRIMITIVES = ("SB_SPRAM256KA",)
+PRIMITIVES = ("SB_SPRAM256KA", "DP16KD", "FD1S3AX")
 
 
 def models_for(verilog_text: str) -> dict:

@@ -1,21 +1,23 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""Lanes (P datapaths side by side) and the SPRAM storage in Icarus Verilog and Verilator, against the golden
-model and the cycle-timing model. The SPRAM arrays instantiate SB_SPRAM256KA, simulated with the behavioural model
-``lifgen/sim/models/SB_SPRAM256KA.v`` (X on the data output after a write, so a read the core wrongly used would
-show)."""
+"""Lanes (P datapaths side by side) and the SPRAM and DP16KD storages in Icarus Verilog and Verilator, against the
+golden model and the cycle-timing model. The SPRAM arrays instantiate SB_SPRAM256KA, simulated with the behavioural
+model ``lifgen/sim/models/SB_SPRAM256KA.v`` (X on the data output after a write, so a read the core wrongly used
+would show); the DP16KD arrays DP16KD and FD1S3AX (``DP16KD.v``: X when a block reads the word written at the same
+edge)."""
 
 import numpy as np
 import pytest
 
 from lifgen.golden import timing
-from lifgen.params import CoreConfig, LIFParams
+from lifgen.params import CoreConfig, LIFParams, index_bits
 from lifgen.sim.harness import RTLConfig, run_rtl
 from lifgen.sim.scoreboard import assert_match
 
 from test_rtl_cocotb import golden_for, random_input
 
 # (neurons, lanes, storage, read_stages, mul_stages, add_stages, sim): partial last groups, P a power of two or
-# not, both storages, every pipeline depth
+# not, every storage, every pipeline depth; dp16kd also a cascade three blocks deep (2,100 rows of 16-bit u in
+# 1024 x 18 blocks, behind the read multiplexer)
 LAYOUTS = [
     (37, 2, "bram", 0, 1, 0, "icarus"),
     (37, 3, "bram", 1, 0, 2, "icarus"),
@@ -26,6 +28,12 @@ LAYOUTS = [
     (64, 1, "spram", 0, 2, 2, "verilator"),
     (20, 1, "spram", 1, 3, 1, "icarus"),
     (20, 1, "bram", 2, 2, 1, "icarus"),
+    (37, 1, "dp16kd", 0, 1, 0, "icarus"),
+    (37, 3, "dp16kd", 1, 0, 2, "icarus"),
+    (50, 6, "dp16kd", 2, 2, 2, "verilator"),
+    (61, 6, "dp16kd", 0, 3, 1, "icarus"),
+    (30, 4, "dp16kd", 1, 1, 1, "verilator"),
+    (2100, 1, "dp16kd", 1, 2, 1, "verilator"),
 ]
 IDS = [f"N{n}-P{p}-{s}-rd{r}-mul{m}-add{a}-{sim}" for n, p, s, r, m, a, sim in LAYOUTS]
 
@@ -34,16 +42,18 @@ IDS = [f"N{n}-P{p}-{s}-rd{r}-mul{m}-add{a}-{sim}" for n, p, s, r, m, a, sim in L
 def test_lanes_exact_event_cycles(neurons, lanes, storage, read_stages, mul_stages, add_stages, sim):
     """Consumer always ready: results bit exact, and every accept and spike event in the cycle the timing model
     predicts, including the queue that forms when a group's lanes spike together."""
-    params = LIFParams(tau_ms=2.0, dt_ms=0.5, t_ref_ms=1.0 if storage == "spram" else 0.0)
+    params = LIFParams(tau_ms=2.0, dt_ms=0.5, t_ref_ms=0.0 if storage == "bram" else 1.0)
     c = params.fixed
     u = c.q(1.0) * np.linspace(90, 10, neurons).round().astype(np.int64)
     steps = 80
     cfg = RTLConfig(params, neurons, CoreConfig(lanes=lanes, storage=storage, mul_stages=mul_stages,
                                                 add_stages=add_stages, read_stages=read_stages), sim=sim)
     # L: issue (1), the read (SPRAM 2 cycles: its inputs are registered; P not a power of two 3: registered,
-    # divided, registered; else 1), the pipeline registers, and with SPRAM one more register when needed to make
-    # L - 1 odd
-    read = 2 if storage == "spram" else 3 if lanes in (3, 6) else 1
+    # divided, registered; else 1; DP16KD 3: the copies, the block, its output register, and with P not a power of
+    # two 1 + ceil(A / 3) more: registered, then divided three bits per cycle), the pipeline registers, and with
+    # SPRAM one more register when needed to make L - 1 odd
+    pow2 = lanes not in (3, 6)
+    read = {"spram": 2, "bram": 1 if pow2 else 3, "dp16kd": 3 if pow2 else 4 + -(-index_bits(neurons) // 3)}[storage]
     spram_extra = (read + read_stages + mul_stages + add_stages + 1) % 2 if storage == "spram" else 0
     assert cfg.timing.latency == 1 + read + read_stages + mul_stages + add_stages + spram_extra
     assert storage != "spram" or (cfg.timing.latency - 1) % 2 == 1
@@ -69,6 +79,8 @@ def test_lanes_exact_event_cycles(neurons, lanes, storage, read_stages, mul_stag
     (31, 6, "bram", "value", 1.0, "verilator"),
     (33, 1, "spram", "value", 2.0, "icarus"),
     (33, 1, "spram", "subtract", 0.0, "verilator"),
+    (29, 4, "dp16kd", "subtract", 0.5, "icarus"),
+    (31, 6, "dp16kd", "value", 1.0, "verilator"),
 ])
 def test_lanes_trace_and_backpressure(neurons, lanes, storage, reset, t_ref_ms, sim):
     """Random inputs over the whole Q range (both rails), random ready on both streams, random gaps between input
