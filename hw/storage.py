@@ -21,11 +21,11 @@ Three storages (``CoreConfig.storage``):
   (``CoreTiming.storage_cycles``).
 - :class:`DP16KDStorage` (``dp16kd``, ECP5, any lanes): per lane a state and an input memory as in ``bram``, but
   built from DP16KD blocks instantiated directly (:class:`DP16KD`: port A writes, port B reads, the output
-  register on) in the shape :func:`lifgen.params.dp16kd_shape` picks. Every block input is registered in a
-  copy of its own per group of ``BLOCKS_PER_COPY`` blocks (address, write data, write enable, read enable), so no
-  register drives more than a few blocks across the die; read data arrives three cycles after the row address
-  (the copies, the block's read, its output register), four when P is not a power of two (inputs registered once
-  more before the division by P).
+  register on) in the shape :func:`lifgen.params.dp16kd_shape` picks. Every block input passes two registers, a
+  copy per memory and a copy per group of ``BLOCKS_PER_COPY`` blocks (address, write data, write enable, read
+  enable), so no register drives more than a few blocks across the die, and every block output one register
+  before any multiplexer: read data arrives five cycles after the row address; when P is not a power of two
+  ``6 + ceil(A / 3)`` (inputs registered once more, then neuron indices divided by P in a fabric pipeline).
 
 Vendor primitives appear only here, behind :class:`SPRAM` and :class:`DP16KD` (and the FD1S3AX flip-flops of the
 DP16KD storage's copies, which synthesis must not merge): ``Instance`` objects, or with ``behavioural=True``
@@ -65,6 +65,9 @@ def divmod_const(m, value, divisor, limit):
     quotient, rest = Signal(range(max(2, -(-limit // divisor)))), Signal(range(divisor))
     m.d.comb += [quotient.eq((value * mult) >> s), rest.eq(value - quotient * divisor)]
     return quotient, rest
+
+
+READ_CYCLES = 5         # storage dp16kd: from a row address to its data when P is a power of two (DP16KDStorage)
 
 
 def divmod_pipelined(m, value, divisor, name, bits_per_stage=3):
@@ -354,18 +357,21 @@ class DP16KDStorage(_Storage):
     and an input memory (u), each ``ceil(N / P)`` rows in the shape :func:`lifgen.params.dp16kd_shape` gives.
 
     Timing, from the core's view (``CoreTiming.storage_cycles``): the cycle a row address (or a write, an input
-    write, a clear) is presented, its block inputs are computed from it: the row's word address (low bits) and
-    which block of a cascade holds it (high bits); at the clock edge they enter the *copies*, registers of their
-    own per group of at most ``BLOCKS_PER_COPY`` blocks (read and write address, read enable, write data per block
-    column, write enable per block: FD1S3AX flip-flops, which synthesis keeps apart). At the next edge the block
-    reads (or writes), and at the one after its output register takes the word: read data is on ``rd_*`` three
-    cycles after the row address, four when P is not a power of two (then every input is first registered once,
-    as in :class:`BlockRAMStorage`, and divided by P). A cascade of several blocks deep adds a multiplexer after
-    the output registers, driven by the block index, delayed alongside.
+    write, a clear) is presented, the memories' inputs are computed from it. Then two hops of registers that
+    synthesis keeps apart (FD1S3AX flip-flops): a copy per memory, and from it a copy per group of at most
+    ``BLOCKS_PER_COPY`` blocks (the row's word address, its low bits; read enable; write data per block column;
+    write enable per block, from the high bits: which block of a cascade holds the row). At the next edge the
+    block reads (or writes), at the one after its output register takes the word, and at the next a register
+    beside each block: read data is on ``rd_*`` :data:`READ_CYCLES` (5) cycles after the row address. A cascade
+    several blocks deep puts a multiplexer after those registers, driven by the high bits delayed alongside.
+    When P is not a power of two every input is first registered once and neuron indices (input writes, peek)
+    are divided by P in :func:`divmod_pipelined` (``ceil(A / 3)`` cycles), the other inputs delayed alike; the
+    state memories' writes (write-back, clear) need no division and skip that delay.
 
     A block never reads the word written at the same edge: the state memories do not read while the clear writes
-    them (their read enable is low), the input memories not while an input write or the clear writes them, and
-    within a step the row read and the row written are L - 1 >= 1 groups apart.
+    them, the input memories not while an input write or the clear writes them, and within a step the row read
+    and the row written are L - 1 groups apart; a write-back reaches its block no later than the reads of the
+    next step.
     """
 
     BLOCKS_PER_COPY = 4
@@ -387,15 +393,22 @@ class DP16KDStorage(_Storage):
         return q
 
     def _memory(self, m, name, width, wr_row, wr_data, wr_en, rd_row, rd_en):
-        """One memory of ``rows`` words of ``width`` bits from DP16KD blocks; returns its read word (three cycles
-        after ``rd_row``)."""
+        """One memory of ``rows`` words of ``width`` bits from DP16KD blocks; returns its read word,
+        :data:`READ_CYCLES` cycles after ``rd_row``: the memory's own copy of its inputs, the copies per group of
+        blocks, the block's read, its output register, and a register per block output (before the cascade's
+        multiplexer)."""
         depth, dw, cascade, columns = dp16kd_shape(self.rows, width)
         abits = depth.bit_length() - 1
         low = lambda row: row[:abits] if len(row) >= abits else row
         high = lambda row: row >> abits
+        # first hop: this memory's copy of its inputs (the central inputs fan out to 2P memories, no further)
+        rd_row, rd_en = self._copy(m, rd_row, f"{name}_rd_row"), self._copy(m, rd_en, f"{name}_rd_en")
+        wr_row, wr_en = self._copy(m, wr_row, f"{name}_wr_row"), self._copy(m, wr_en, f"{name}_wr_en")
+        wr_data = self._copy(m, wr_data, f"{name}_wr_data")
         blocks = [(i, k) for i in range(cascade) for k in range(columns)]
         out = [[None] * columns for _ in range(cascade)]
         for g in range(0, len(blocks), self.BLOCKS_PER_COPY):
+            # second hop: a copy per group of blocks
             group, tag = blocks[g:g + self.BLOCKS_PER_COPY], f"{name}_g{g // self.BLOCKS_PER_COPY}"
             rd_a = self._copy(m, low(rd_row), f"{tag}_rd_addr")
             rd_e = self._copy(m, rd_en, f"{tag}_rd_en")
@@ -408,12 +421,13 @@ class DP16KDStorage(_Storage):
                 m.submodules[f"{name}_b{i}_{k}"] = block
                 m.d.comb += [block.rd_addr.eq(rd_a), block.rd_en.eq(rd_e), block.wr_addr.eq(wr_a),
                              block.wr_data.eq(data[k]), block.wr_en.eq(self._copy(m, we, f"{name}_we{i}_{k}"))]
-                out[i][k] = block.rd_data
+                out[i][k] = Signal(dw, name=f"{name}_q{i}_{k}")      # the register after the block
+                m.d.sync += out[i][k].eq(block.rd_data)
         words = [Cat(row)[:width] for row in out]
         if cascade == 1:
             return words[0]
         sel = high(rd_row)
-        for k in range(3):                              # with the copies, the read and the output register
+        for k in range(READ_CYCLES - 1):                # rd_row is a cycle late already
             nxt = Signal(len(sel), name=f"{name}_sel{k}")
             m.d.sync += nxt.eq(sel)
             sel = nxt
@@ -436,7 +450,7 @@ class DP16KDStorage(_Storage):
         else:
             late["peek_row"], late["peek_lane"] = divmod_const(m, i["peek_addr"], P, self.neurons)
             late["in_row"], late["in_lane"] = divmod_const(m, i["in_neuron"], P, self.neurons)
-        peek_lane = delayed(m, late["peek_lane"], 3, "peek_lane")           # the copies, the read, the register
+        peek_lane = delayed(m, late["peek_lane"], READ_CYCLES, "peek_lane")
         rw = c.ref_width
         rd_row = Signal(range(max(2, self.rows)))
         state_wr_row = Signal.like(rd_row, name="state_wr_row")

@@ -383,15 +383,16 @@ class CoreTiming:
     def storage_cycles(self):
         """Cycles from a row address to its data: 1; 2 for ``spram``, whose inputs are registered; 3 for ``bram``
         with a number of lanes that is not a power of two (inputs registered, divided by P, registered again;
-        ``lifgen.hw.storage``). ``dp16kd``: 3 (the per-group address registers, the DP16KD's read, its output
-        register); when P is not a power of two 4 + ceil(A / DP16KD_DIVIDE_BITS) (A = ``index_bits(N)``: every
-        input registered, then neuron indices divided by P in a pipeline of that many stages, the other inputs
-        delayed alike). The ``peek`` port has the same delay."""
+        ``lifgen.hw.storage``). ``dp16kd``: 5 (a copy of the inputs per memory, a copy per group of blocks, the
+        DP16KD's read, its output register, a register per block output); when P is not a power of two
+        6 + ceil(A / DP16KD_DIVIDE_BITS) (A = ``index_bits(N)``: every input registered, then neuron indices divided
+        by P in a pipeline of that many stages, the other inputs delayed alike). The ``peek`` port has the same
+        delay."""
         pow2 = self.lanes & (self.lanes - 1) == 0
         if self.storage == "spram":
             return 2
         if self.storage == "dp16kd":
-            return 3 if pow2 else 4 + -(-index_bits(self.neurons) // DP16KD_DIVIDE_BITS)
+            return 5 if pow2 else 6 + -(-index_bits(self.neurons) // DP16KD_DIVIDE_BITS)
         return 1 if pow2 else 3
 
     @property

@@ -36,10 +36,11 @@ def test_dp16kd_amaranth_model(neurons, lanes, read_stages):
 
 
 def test_storage_cycles():
-    """3: the copies, the block's read, its output register; with P not a power of two 1 + ceil(A / 3) more (the
-    inputs registered, then the neuron index divided three bits per cycle): 10 at 98,304 neurons (A = 17)."""
-    assert CoreTiming(98304, lanes=6, storage="dp16kd").storage_cycles == 10
-    for lanes, cycles in ((1, 3), (2, 3), (8, 3), (16, 3), (3, 8), (6, 8), (12, 8)):       # A = 10 bits
+    """5: two hops of copies, the block's read, its output register, a register beside the block; with P not a
+    power of two 1 + ceil(A / 3) more (the inputs registered, then the neuron index divided three bits per
+    cycle): 12 at 98,304 neurons (A = 17)."""
+    assert CoreTiming(98304, lanes=6, storage="dp16kd").storage_cycles == 12
+    for lanes, cycles in ((1, 5), (2, 5), (8, 5), (16, 5), (3, 10), (6, 10), (12, 10)):       # A = 10 bits
         tm = CoreTiming(1000, lanes=lanes, storage="dp16kd", read_stages=2, mul_stages=3, add_stages=2)
         assert tm.storage_cycles == cycles and tm.ram_regs == 2
         assert tm.latency == 1 + cycles + 2 + 3 + 2 and tm.clear_cycles == tm.groups
