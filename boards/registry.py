@@ -57,6 +57,9 @@ parts, within one block (figures in the test). Small memories that Yosys puts el
 flip-flops; ECP5: up to about 1,300 bits into LUT RAM, e.g. the 15-deep trace FIFO) are still counted as blocks:
 on the safe side. SPRAM (UP5K: 4 x 256 kbit) is listed but unused: today's core cannot use it.
 
+Storage ``dp16kd`` (the ECP5 default) instantiates its blocks itself in the shape ``lifgen.params.dp16kd_shape``
+picks, so :func:`storage_blocks` counts them exactly; only the FIFOs go through the model above.
+
 The iCE40 counts are the devices' (UP5K 30, HX1K 16, HX8K 32 EBR) and equal nextpnr's ``available``. For the
 ECP5 ones the datasheet is used (12F 32, 25F 56, 45F 108, 85F 208 DP16KD): nextpnr models the LFE5U-12F as the
 25F die it is cut from and reports 56, more than Lattice specifies for that part.
@@ -137,7 +140,9 @@ class Board:
     ``synth_*`` options: ``-dsp`` on the iCE40UP5K (multipliers into its SB_MAC16 DSPs; the HX parts have none,
     and nextpnr refuses a design with SB_MAC16 there). ``bitstream`` is the file the build writes. ``storage`` is
     the core storage the board uses unless asked otherwise (``spram`` on the iCE40UP5K, whose four SPRAMs hold ten
-    times what its block RAM does).
+    times what its block RAM does; ``dp16kd`` on ECP5, whose DP16KD with the output register on and registered
+    copies of every block input reach 1.5-1.7 times the clock of inferred block RAM on large arrays, README
+    "Benchmarks").
     """
     name: str
     platform: Callable = field(repr=False, compare=False)
@@ -232,7 +237,7 @@ def _ulx3s_board(size, blocks):
         name=f"ulx3s-{size}f", platform=_ulx3s(size), family="ecp5", device=f"LFE5U-{size}F", package="BG381",
         oscillator_hz=25e6, default_clock_hz=50e6, uart=("uart", 0), led=("led", 0, None),
         programmers=(("openFPGALoader", "-b", "ulx3s", "-m", "{bitstream}"),),
-        memory=_ecp5_ram(blocks), notes=_ULX3S_NOTES)
+        memory=_ecp5_ram(blocks), storage="dp16kd", notes=_ULX3S_NOTES)
 
 
 _BOARD_LIST = (
@@ -261,7 +266,7 @@ _BOARD_LIST = (
     Board(name="ecpix5-85", platform=_ecpix5_85, family="ecp5", device="LFE5UM5G-85F", package="BG554",
           oscillator_hz=100e6, default_clock_hz=50e6, uart=("uart", 0), led=("rgb_led", 0, "g"),
           programmers=(("openFPGALoader", "-b", "ecpix5", "-m", "{bitstream}"),),
-          memory=_ecp5_ram(208),
+          memory=_ecp5_ram(208), storage="dp16kd",
           notes="openFPGALoader loads SRAM (-m); UART through the FT2232 channel B; the reset button resets the core"),
 )
 

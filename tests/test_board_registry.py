@@ -267,6 +267,8 @@ def test_board_table():
         assert row["oscillator_mhz"] == board.oscillator_hz / 1e6
         assert row["default_clock_mhz"] == board.default_clock_hz / 1e6
         assert row["programmer"] == board.programmer
-        # each board with its own storage: the SPRAMs on the iCE40UP5K, block RAM elsewhere
-        assert row["storage"] == ("spram" if board.device == "iCE40UP5K" else "bram")
+        # each board with its own storage: the SPRAMs on the iCE40UP5K, DP16KD instantiated on ECP5, inferred block
+        # RAM elsewhere
+        assert row["storage"] == {"iCE40UP5K": "spram"}.get(board.device, "dp16kd" if board.family == "ecp5" else
+                                                                  "bram")
         assert row["max_neurons"] == max_neurons(board, fixed, CoreConfig(storage=row["storage"]))
