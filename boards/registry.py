@@ -141,7 +141,7 @@ class Board:
     and nextpnr refuses a design with SB_MAC16 there). ``bitstream`` is the file the build writes. ``storage`` is
     the core storage the board uses unless asked otherwise (``spram`` on the iCE40UP5K, whose four SPRAMs hold ten
     times what its block RAM does; ``dp16kd`` on ECP5, whose DP16KD with the output register on and registered
-    copies of every block input reach 1.5-1.7 times the clock of inferred block RAM on large arrays, README
+    copies of every block input clock large arrays 1.1-1.7 times faster than inferred block RAM, README
     "Benchmarks").
     """
     name: str

@@ -39,7 +39,8 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from lifgen.params import DP16KD_CONFIGS, DP16KD_DIVIDE_BITS, SPRAM_WORDS, CoreConfig, FixedParams, dp16kd_shape, index_bits
+from lifgen.params import (DP16KD_CONFIGS, DP16KD_DIVIDE_BITS, SPRAM_WORDS, CoreConfig, FixedParams, dp16kd_shape,
+                           index_bits)
 
 from .layouts import state_layout
 

@@ -336,9 +336,9 @@ class CoreTiming:
     registers -> commit (write-back and event push).
 
     - ``groups``: ceil(N / P), the cycles a step spends issuing.
-    - ``ram_regs``: ``read_stages`` for ``bram`` and ``dp16kd``; for ``spram`` that or one more, whichever makes ``latency - 1`` (the cycles from a
-      neuron's read to its write-back) odd, so that the single-ported bank of the neuron being written is never the
-      bank of the neuron being read.
+    - ``ram_regs``: ``read_stages`` for ``bram`` and ``dp16kd``; for ``spram`` that or one more, whichever makes
+      ``latency - 1`` (the cycles from a neuron's read to its write-back) odd, so that the single-ported bank of the
+      neuron being written is never the bank of the neuron being read.
     - ``clear_cycles``: after reset is released the core clears one memory row per cycle (``groups`` rows; for
       ``spram`` ceil(N / 2), even and odd neurons in parallel); ``busy`` is high meanwhile and a step can first
       be accepted ``clear_cycles`` cycles after release.

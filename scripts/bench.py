@@ -30,7 +30,9 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# (board, neurons, lanes, storage, read_stages, mul_stages, add_stages, clock MHz asked for, top)
+# (board, neurons, lanes, storage, read_stages, mul_stages, add_stages, clock MHz asked for, top[, spike FIFO
+# depth]); the dp16kd rows with a 16-entry spike FIFO (LUT RAM beside the logic) show the array without the
+# default FIFO's own block RAM, which lands anywhere on the die (DEVELOPERS.md, "Timing closure notes")
 BUILDS = [
     ("icebreaker", 32768, 1, "spram", 2, 3, 2, 100, "array"),
     ("icebreaker", 32768, 1, "spram", 0, 1, 0, 18, "board"),
@@ -40,6 +42,11 @@ BUILDS = [
     ("ulx3s-85f", 98304, 8, "bram", 2, 3, 2, 200, "array"),
     ("ulx3s-85f", 65536, 4, "bram", 2, 3, 2, 200, "array"),
     ("ulx3s-85f", 98304, 6, "bram", 2, 3, 2, 50, "board"),
+    ("ulx3s-85f", 98304, 6, "dp16kd", 2, 3, 2, 200, "array"),
+    ("ulx3s-85f", 98304, 8, "dp16kd", 2, 3, 2, 200, "array"),
+    ("ulx3s-85f", 98304, 6, "dp16kd", 1, 3, 2, 200, "array", 16),
+    ("ulx3s-85f", 98304, 8, "dp16kd", 1, 3, 2, 200, "array", 16),
+    ("ulx3s-85f", 98304, 6, "dp16kd", 2, 3, 2, 50, "board"),
 ]
 QUICK_BUILDS = [("icebreaker", 1024, 1, "spram", 2, 3, 2, 100, "array"),
                 ("ulx3s-85f", 4096, 2, "bram", 2, 3, 2, 200, "array")]
@@ -58,15 +65,19 @@ def bench_builds(cases, workdir):
     from lifgen.params import CoreConfig, LIFParams
     params = LIFParams()
     rows = []
-    for k, (board, n, lanes, storage, rd, mul, add, mhz, top) in enumerate(cases, 1):
-        config = CoreConfig(lanes=lanes, storage=storage, read_stages=rd, mul_stages=mul, add_stages=add)
-        log(f"build {k}/{len(cases)}: {board}, {n} neurons, {lanes} lane(s), {storage}, top {top}, {mhz} MHz asked")
+    for k, (board, n, lanes, storage, rd, mul, add, mhz, top, *fifo) in enumerate(cases, 1):
+        fifo = fifo[0] if fifo else CoreConfig.spike_fifo_depth
+        config = CoreConfig(lanes=lanes, storage=storage, read_stages=rd, mul_stages=mul, add_stages=add,
+                            spike_fifo_depth=fifo)
+        log(f"build {k}/{len(cases)}: {board}, {n} neurons, {lanes} lane(s), {storage}, spike FIFO {fifo}, top {top}, "
+            f"{mhz} MHz asked")
         report = build_for_board(board, params, n, config, clock_mhz=mhz, out=os.path.join(workdir, f"b{k}"),
                                  top=top)
         fmax_hz = report.fmax_mhz * 1e6
         limit = max_neurons(get_board(board), params.fixed, config.with_host_link() if top == "board" else config)
         rows.append({
             "board": board, "device": report.device, "top": top, "neurons": n, "lanes": lanes, "storage": storage,
+            "spike_fifo_depth": fifo,
             "read_stages": rd, "mul_stages": mul, "add_stages": add, "latency": config.timing(n).latency,
             "luts": report.luts, "ffs": report.ffs, "brams": report.brams, "sprams": report.sprams,
             "dsps": report.dsps, "fmax_mhz": round(report.fmax_mhz, 1), "target_mhz": round(report.target_mhz, 2),
@@ -77,7 +88,7 @@ def bench_builds(cases, workdir):
             "build_s": round(report.seconds, 1), "timing_met": report.timing_met,
             "command": (f"lifgen build --board {board} --neurons {n} --lanes {lanes} --storage {storage} "
                         f"--read-stages {rd} --mul-stages {mul} --add-stages {add} --clock-mhz {mhz} --top {top} "
-                        "--json"),
+                        + (f"--spike-fifo-depth {fifo} " if fifo != CoreConfig.spike_fifo_depth else "") + "--json"),
         })
         log(f"  {report.luts} LUTs, {report.brams} BRAM, {report.sprams} SPRAM, Fmax {report.fmax_mhz:.1f} MHz, "
             f"{report.seconds:.0f} s")
@@ -152,7 +163,9 @@ def markdown(results):
                   "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
                   "---: | ---: | ---: |"]
         for r in results["builds"]:
-            lines.append(f"| {r['board']} | {r['top']} | {r['neurons']:,} | {r['lanes']} | {r['storage']} | "
+            fifo = r.get("spike_fifo_depth", 256)
+            storage = r["storage"] + (f" (FIFO {fifo})" if fifo != 256 else "")
+            lines.append(f"| {r['board']} | {r['top']} | {r['neurons']:,} | {r['lanes']} | {storage} | "
                          f"{r['latency']} | {r['luts']:,} | {r['ffs'] or 0:,} | {r['brams']} | {r['sprams']} | "
                          f"{r['dsps']} | {r['fmax_mhz']} | {r['updates_per_s'] / 1e6:,.0f} M | {r['step_us']} us | "
                          f"{r['realtime_neurons_1ms']:,} | {r['realtime_neurons_100us']:,} | {r['build_s']} |")
