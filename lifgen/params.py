@@ -303,6 +303,11 @@ def check_storage(fixed: "FixedParams", neurons, config: CoreConfig):
     VTH resets v to VRESET < VTH, and the post-reset clear writes VREST. It needs ``W <= 16``, at most 32,768
     neurons, ``VREST < VTH``, ``VTH + NREF - 1 <= vmax`` when ``NREF > 0``, and reset ``value`` when ``NREF > 0``
     (with reset ``subtract`` v after a spike may stay at or above VTH while the counter runs).
+
+    ``bram`` and ``dp16kd`` hold any constants and any neuron count (``dp16kd`` picks its block shape per memory,
+    :func:`dp16kd_shape`); ``dp16kd`` instantiates ECP5 primitives, so it builds for ECP5 devices only:
+    ``lifgen.boards.registry.check_fits`` refuses it for other boards (a Verilog export simulates anywhere, with
+    the models in ``lifgen/sim/models``).
     """
     check_neurons(neurons)
     if config.storage != "spram":
