@@ -38,8 +38,9 @@ def header_text(params: LIFParams, array: LIFArray, name: str):
         f"mul_stages = {cfg.mul_stages}, add_stages = {cfg.add_stages}",
         f"  spike FIFO depth {cfg.spike_fifo_depth}" +
         (f", trace FIFO depth {cfg.trace_fifo_depth}" if cfg.trace else ", no trace") +
-        (" (instantiates SB_SPRAM256KA: synthesise for an iCE40UP, simulate with a model of it)"
-         if cfg.storage == "spram" else ""),
+        {"spram": " (instantiates SB_SPRAM256KA: synthesise for an iCE40UP, simulate with a model of it)",
+         "dp16kd": " (instantiates DP16KD and FD1S3AX: synthesise for an ECP5, simulate with models of them)"}
+        .get(cfg.storage, ""),
         "ports: clk, rst (synchronous, active high); step (in); busy (out)",
         f"  cur__valid/ready/payload    {_bits(cur, 'neuron')} neuron, {_bits(cur, 'u')} signed u",
         f"  spikes__valid/ready/payload {_bits(spk, 'neuron')} neuron, {_bits(spk, 'step')} "
