@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Behavioural model of the ECP5 block RAM DP16KD (18 kbit, true dual port), for simulating lifgen's
-// `storage=dp16kd` arrays in Icarus Verilog and Verilator. Written from Lattice's documented behaviour (ECP5 and
-// ECP5-5G sysMEM Usage Guide, FPGA-TN-02204) and the pin use of Yosys's mapping (techlibs/lattice/brams_map_16kd.v);
-// the port list is that of Yosys's techlibs/lattice/cells_bb_ecp5.v. Each port, at the rising edge of its clock:
+// `storage=dp16kd` arrays in Icarus Verilog and Verilator. The behaviour follows Lattice's description of the
+// primitive (ECP5 and ECP5-5G sysMEM Usage Guide, FPGA-TN-02204; that text was not at hand when this was written,
+// so every point below that a design can observe is also checked against Yosys's own DP16KD mapping,
+// techlibs/lattice/brams_16kd.txt and brams_map_16kd.v, in tests/test_dp16kd_synth.py); the port list is that of
+// Yosys's techlibs/lattice/cells_bb_ecp5.v. Each port, at the rising edge of its clock:
 //   - chip select: the port works only when {CSx2, CSx1, CSx0} equals CSDECODE_x;
 //   - CEx high: WEx high writes DIx to the word at ADx; WEx low reads that word into the port's output latch.
 //     During a write the latch holds (WRITEMODE NORMAL), takes the new word (WRITETHROUGH) or the old one
@@ -14,9 +16,11 @@
 //     DIx/DOx[width-1:0]; at width 18 a write's byte enables are ADx[0] (bits 8:0) and ADx[1] (bits 17:9).
 // Both ports must have the same width (lifgen and Yosys's mapping of a one-write, one-read memory use one).
 // A read of the word the other port writes at the same edge (both clocks high at that instant, e.g. one clock)
-// gives X, as does a write by both ports to one word: the documented collision is undefined. The array starts as
-// the INITVAL parameters say; only all-zero INITVAL (what lifgen and a memory without initial contents use) is
-// modelled, other values stop the simulation. Latches and output registers start at 0 (global set/reset).
+// gives X, as does a write by both ports to one word: nothing promises more (Yosys's memory library declares no
+// behaviour across ports and adds logic of its own where a design needs one), so a design must not rely on it.
+// The array starts as the INITVAL parameters say; only all-zero INITVAL (what lifgen and a memory without initial
+// contents use) is modelled, other values stop the simulation. Latches and output registers start at 0 (global
+// set/reset).
 `timescale 1ns/1ps
 module DP16KD (
     input  wire DIA17, DIA16, DIA15, DIA14, DIA13, DIA12, DIA11, DIA10, DIA9, DIA8, DIA7, DIA6, DIA5, DIA4, DIA3, DIA2, DIA1, DIA0,
