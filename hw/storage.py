@@ -479,6 +479,7 @@ class DP16KDStorage(_Storage):
                 m.d.comb += self.rd_r[j].eq(state[c.W:])
         m.d.comb += self.peek_v.eq(Array(self.rd_v)[peek_lane] if P > 1 else self.rd_v[0])
 
+
 def make_storage(constants: FixedParams, neurons, config: CoreConfig, *, behavioural=False):
     """The storage ``config.storage`` names (``lifgen.params.check_storage`` has accepted the combination)."""
     if config.storage == "spram":

@@ -137,3 +137,13 @@ def test_dp16kd_on_the_simulated_board():
     assert report["match"], report["first_mismatch"]
     assert report["events_golden"] > 30 and report["trace_values_compared"] == neurons * steps
     assert report["link"]["frames_ok"] > 0 and report["link"]["bad_crc"] == 0
+
+
+@pytest.mark.parametrize("when", ["clear", "mid-step", "events-waiting"])
+@pytest.mark.parametrize("lanes", [1, 3])
+def test_dp16kd_reset_at_any_point(when, lanes):
+    """``rst`` during the clear, mid-step, or with events waiting, through the Amaranth model: the register copies
+    have no reset (FD1S3AX), so a write in flight at ``rst`` still lands, before the clear of its row; then bit
+    exact from v = VREST, u = 0 (the check of ``tests/test_core_amaranth.py``)."""
+    from test_core_amaranth import test_reset_at_any_point_returns_to_the_post_reset_state as check
+    check(when, lanes, "dp16kd")
