@@ -43,6 +43,7 @@ from amaranth.lib.wiring import In, Out
 from lifgen.params import STEP_BITS, CoreConfig, FixedParams, check_storage, index_bits
 
 from .layouts import cur_layout, spike_layout, trace_layout
+from .rule import leak_input, leak_sum, product, update
 from .storage import make_storage
 
 __all__ = ["LIFArray"]
@@ -102,6 +103,7 @@ class LIFArray(wiring.Component):
         self.neurons = neurons
         self.config = config
         self.behavioural = behavioural
+        self.formal_covers = True                     # see _properties
         self.index_bits = index_bits(neurons)
         members = {
             "step": In(1),
@@ -208,13 +210,13 @@ class LIFArray(wiring.Component):
 
         # ---- read: storage outputs are valid ------------------------------------------------------
         # A pipeline stage is a dict of registers loaded every cycle (nothing after the issue stage waits).
-        in_flight = []                                 # the valid bit of every stage (for the proofs)
+        in_flight = []                                 # (valid, group) of every stage, in order (for the proofs)
 
         def stage(name, **fields):
             regs = {k: Signal(v.shape(), name=f"{name}_{k}") for k, v in fields.items()}
             m.d.sync += [regs[k].eq(v) for k, v in fields.items()]
             if "valid" in regs:
-                in_flight.append(regs["valid"])
+                in_flight.append((regs["valid"], regs["grp"]))
             return regs
 
         ctrl = dict(valid=go, grp=issue_grp, last=issue_last)
@@ -229,21 +231,21 @@ class LIFArray(wiring.Component):
 
         # ---- mul: x = VREST - v + u and the product x * G; with two or more multiply registers the first one
         # holds x (the multiplier's input), the others its output --------------------------------------------
-        lanes = [dict(v=lane["v"], r=lane["r"], x=c.VREST - lane["v"] + lane["u"]) for lane in lanes]
+        lanes = [dict(v=lane["v"], r=lane["r"], x=leak_input(c, lane["v"], lane["u"])) for lane in lanes]
         if tm.mul_stages >= 2:
             ctrl = stage("x", **ctrl)
             lanes = [stage(f"x_l{j}", **lane) for j, lane in enumerate(lanes)]
-        lanes = [dict(v=lane["v"], r=lane["r"], p=lane["x"] * Const(c.G, unsigned(c.gain_width))) for lane in lanes]
+        lanes = [dict(v=lane["v"], r=lane["r"], p=product(c, lane["x"])) for lane in lanes]
         for k in range(tm.mul_stages - (tm.mul_stages >= 2)):
             ctrl = stage(f"mul{k}", **ctrl)
             lanes = [stage(f"mul{k}_l{j}", **lane) for j, lane in enumerate(lanes)]
 
         # ---- update: v + dv, then clamp, threshold and reset; ``add_stages`` registers between -------------
-        lanes = [dict(v_sum=_leak_sum(c, lane["v"], lane["p"]), r=lane["r"]) for lane in lanes]
+        lanes = [dict(v_sum=leak_sum(c, lane["v"], lane["p"]), r=lane["r"]) for lane in lanes]
         if tm.add_stages >= 1:
             ctrl = stage("sum", **ctrl)
             lanes = [stage(f"sum_l{j}", **lane) for j, lane in enumerate(lanes)]
-        lanes = [dict(zip(("v_new", "r_new", "spike"), _update(m, c, lane["v_sum"], lane["r"], f"l{j}")))
+        lanes = [dict(zip(("v_new", "r_new", "spike"), update(m, c, lane["v_sum"], lane["r"], f"l{j}")))
                  for j, lane in enumerate(lanes)]
         if tm.add_stages >= 2:
             ctrl = stage("upd", **ctrl)
@@ -286,55 +288,57 @@ class LIFArray(wiring.Component):
 
         # ---- properties, proved by `make formal` (lifgen.sim.formal) -------------------------------
         if platform == "formal":
-            groups_in_flight = sum(in_flight)
-            for fifo, credit, back in zip(fifos, credits, returned):
-                # no event is ever pushed into a full FIFO (none is lost), because every entry has a credit:
-                # credits + credits on their way back + groups in the pipeline + entries in the FIFO = depth - 1
-                m.d.comb += [Assert(~fifo.w_en | fifo.w_rdy),
-                             Assert(credit + back + groups_in_flight + fifo.level == fifo.depth - 1)]
-            # the issue stage's registers agree with each other
-            m.d.comb += [Assert(room == Cat(credit != 0 for credit in credits).all()),
-                         Assert(~issuing | running), Assert(~issuing | (issue_last == (issue_grp == groups - 1))),
-                         Assert(~issuing | (issue_grp < groups)), Assert(~running | ~clearing)]
-            for j, lane in enumerate(lanes):
-                m.d.comb += Cover(lane["spike"] & present[j])                 # a spike happens
-            m.d.comb += [Cover(issuing & ~room),                               # the issue stage waits
-                         Cover(running & ~issuing & valid & ctrl["last"])]    # a step completes
+            self._properties(m, fifos, credits, returned, in_flight, room=room, issuing=issuing, running=running,
+                             clearing=clearing, issue_grp=issue_grp, issue_last=issue_last, accept=accept,
+                             step_no=step_no, commit=ctrl, lanes=lanes, present=present)
         return m
 
+    def _properties(self, m, fifos, credits, returned, in_flight, *, room, issuing, running, clearing, issue_grp,
+                    issue_last, accept, step_no, commit, lanes, present):
+        """Assertions and covers proved by ``make formal`` (``lifgen.sim.formal``), by k-induction: they hold in
+        every reachable state, for every input sequence. ``commits`` and ``accepted`` are registers that exist
+        only for the proofs. A proof that constrains the ports (``lifgen.sim.formal.StepTimingProof``, where the
+        issue stage never waits) sets ``formal_covers`` False."""
+        groups = self.timing.groups
+        valid, grp = commit["valid"], commit["grp"]
+        groups_in_flight = sum(v for v, _ in in_flight)
+        for fifo, credit, back in zip(fifos, credits, returned):
+            # no event is ever pushed into a full FIFO (none is lost), because every entry has a credit:
+            # credits + credits on their way back + groups in the pipeline + entries in the FIFO = depth - 1
+            m.d.comb += [Assert(~fifo.w_en | fifo.w_rdy),
+                         Assert(credit + back + groups_in_flight + fifo.level == fifo.depth - 1)]
+        # the issue stage's registers agree with each other
+        m.d.comb += [Assert(room == Cat(credit != 0 for credit in credits).all()),
+                     Assert(~issuing | running), Assert(~issuing | (issue_last == (issue_grp == groups - 1))),
+                     Assert(~issuing | (issue_grp < groups)), Assert(~running | ~clearing)]
 
-def _leak_sum(c: FixedParams, v, p):
-    """v + dv with dv = (p + 2**(S-1)) >> S, in one adder: with a = p >> (S-1) (wiring),
-    dv = (a + 1) >> 1, so v + dv = (2v + 1 + a) >> 1, and 2v + 1 is v with a 1 appended."""
-    a = p >> (c.S - 1)                                 # arithmetic: p is signed
-    return (Cat(Const(1, 1), v).as_signed() + a) >> 1
-
-
-def _update(m, c: FixedParams, v_sum, r, name):
-    """The rest of the integer update rule of one neuron (README, "The integer update rule") from
-    v_sum = v + dv and the refractory counter r: clamp, threshold, reset. Returns (v_new, r_new, spike)."""
-    # clamp to the W-bit range: v_sum is inside exactly when its bits from W-1 up are all equal
-    top = v_sum[c.W - 1:]
-    negative = v_sum[-1]
-    v1 = Mux(~negative & top.any(), c.vmax, Mux(negative & ~top.all(), c.vmin, v_sum[:c.W].as_signed()))
-    refractory = (r != 0) if c.ref_width else Const(0)
-    spike = Signal(name=f"spike_{name}")
-    m.d.comb += spike.eq(~refractory & (v1 >= c.VTH))
-    v_new = Signal(signed(c.W), name=f"v_new_{name}")
-    r_new = Signal(max(1, c.ref_width), name=f"r_new_{name}")
-    if c.subtract:
-        v_sub = v1 - (c.VTH - c.VRESET)
-        v_fired = Mux(v_sub < c.vmin, c.vmin, v_sub)
-    else:
-        v_fired = c.VRESET
-    with m.If(refractory):
-        m.d.comb += [v_new.eq(c.VRESET), r_new.eq(r - 1)]
-    with m.Elif(spike):
-        m.d.comb += [v_new.eq(v_fired), r_new.eq(c.NREF)]
-    with m.Else():
-        m.d.comb += [v_new.eq(v1), r_new.eq(0)]
-    return v_new, r_new, spike
-
+        # every neuron is updated exactly once per accepted step, groups in increasing order: `commits` counts the
+        # groups committed in this step; the group at commit is always the next one, the stages in flight hold
+        # the groups after it in order, and the step ends with the last group
+        commits = Signal(range(groups + 1))
+        with m.If(accept):
+            m.d.sync += commits.eq(0)
+        with m.Elif(valid):
+            m.d.sync += commits.eq(commits + 1)
+        m.d.comb += [Assert(~valid | running), Assert(~valid | (grp == commits)),
+                     Assert(~valid | (commit["last"] == (grp == groups - 1))),
+                     Assert(~running | (commits + groups_in_flight == Mux(issuing, issue_grp, groups))),
+                     Assert(running | (groups_in_flight == 0)), Assert(commits <= groups)]
+        for k, (stage_valid, stage_grp) in enumerate(in_flight):
+            later = sum(v for v, _ in in_flight[k:])
+            m.d.comb += Assert(~stage_valid | (stage_grp == commits + later - 1))
+        # a step is accepted only when not busy, and each accepted step completes once: `step_no` counts the
+        # steps completed since reset (mod 2**STEP_BITS), `accepted` the steps accepted
+        accepted = Signal(STEP_BITS)
+        with m.If(accept):
+            m.d.sync += accepted.eq(accepted + 1)
+        m.d.comb += Assert(step_no == Mux(running, accepted - 1, accepted)[:STEP_BITS])
+        if not self.formal_covers:
+            return
+        for j, lane in enumerate(lanes):
+            m.d.comb += Cover(lane["spike"] & present[j])                 # a spike happens
+        m.d.comb += [Cover(issuing & ~room),                               # the issue stage waits
+                     Cover(running & ~issuing & valid & commit["last"])]   # a step completes
 
 def _neuron(first, lane, lanes, width):
     """Neuron index of ``lane`` in the group named by ``first`` (see the FIFO entries in ``elaborate``)."""

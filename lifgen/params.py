@@ -356,6 +356,11 @@ class CoreTiming:
       one (``lifgen.golden.timing.event_cycles`` models the queue).
 
     These hold while no output stream is throttled (the consumer ready, the FIFOs never within reach of full).
+    A FIFO entry's credit comes back L + 3 cycles after the group that took it was issued, so with one lane and
+    every stream ready a step takes ``groups + L`` cycles when each FIFO's ``depth - 1`` is at least
+    ``min(groups, L + 3)`` (``lifgen.sim.formal.TIMING_CASES`` proves it; with one entry less a bounded search found
+    a longer step for 3, 5 and 12 groups, L = 3); with lanes, a group with several spikes also holds its FIFO entry
+    for a cycle per spike.
     Under backpressure the issue stage waits until every event in flight is sure of a FIFO entry, so the pipeline
     never freezes with data in it and nothing is lost, but the cycles then depend on the consumer.
     """

@@ -21,10 +21,15 @@ import sys
 import textwrap
 import time
 
-from lifgen.errors import ToolError
-from lifgen.params import CoreConfig, LIFParams
+from amaranth.hdl import Assert, Assume, Const, Cover, Module, Mux, Signal, signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In
 
-__all__ = ["FORMAL_CASES", "prove"]
+from lifgen.errors import ToolError
+from lifgen.params import CoreConfig, FixedParams, LIFParams
+
+__all__ = ["FORMAL_CASES", "RULE_CASES", "TIMING_CASES", "RuleProof", "StepTimingProof", "prove", "prove_rule",
+           "prove_step_timing"]
 
 # (name, LIFParams keywords, neurons, CoreConfig keywords)
 FORMAL_CASES = [
@@ -35,6 +40,29 @@ FORMAL_CASES = [
      dict(lanes=2, spike_fifo_depth=3, mul_stages=2, add_stages=1)),
     ("p1-spram", dict(width=8, frac=2, gain_bits=8, tau_ms=2.0, dt_ms=0.5, v_rest_mv=-20.0, v_reset_mv=-20.0,
                       v_th_mv=-16.0, t_ref_ms=1.0), 4, dict(storage="spram", spike_fifo_depth=2)),
+]
+
+
+# (name, LIFParams keywords) for :func:`prove_rule`: full widths, both reset modes, the widest word and the largest
+# gain the parameters allow
+RULE_CASES = [
+    ("rule-default", {}),
+    ("rule-subtract", dict(reset="subtract", t_ref_ms=2.0, v_reset_mv=-72.0)),
+    ("rule-w8", FORMAL_CASES[1][1]),
+    ("rule-w32", dict(width=32, frac=16, gain_bits=28, tau_ms=1.0, dt_ms=1.0, reset="subtract",
+                      v_reset_mv=-60.0, t_ref_ms=3.0)),
+    ("rule-w4", dict(width=4, frac=0, gain_bits=4, tau_ms=3.0, dt_ms=1.0, v_rest_mv=-4.0, v_reset_mv=-4.0,
+                     v_th_mv=2.0, reset="subtract")),
+    ("rule-vrest-above-0", dict(width=10, frac=2, gain_bits=10, tau_ms=2.0, dt_ms=1.0, v_rest_mv=20.0,
+                                v_reset_mv=10.0, v_th_mv=40.0, t_ref_ms=2.0)),
+]
+
+# (name, LIFParams keywords, neurons, CoreConfig keywords) for :func:`prove_step_timing`, one lane: fewer groups
+# than the FIFOs have credits, and more, where each FIFO's depth - 1 covers a credit's round trip (L + 3 cycles)
+TIMING_CASES = [
+    ("t3-bram", FORMAL_CASES[0][1], 3, dict(spike_fifo_depth=4, trace=True, trace_fifo_depth=4)),
+    ("t12-bram", FORMAL_CASES[0][1], 12, dict(spike_fifo_depth=7, trace=True, trace_fifo_depth=7)),
+    ("t12-spram", FORMAL_CASES[2][1], 12, dict(storage="spram", spike_fifo_depth=8)),
 ]
 
 
@@ -54,25 +82,24 @@ def _tool_dir(root):
     return bindir
 
 
-def prove(name, params: LIFParams, neurons, config: CoreConfig, workdir, *, depth=24, timeout=1800):
-    """Prove and cover one configuration; returns ``{"prove": status, "cover": status, "seconds": s}`` where a
-    status is SymbiYosys's (``PASS``, ``FAIL``, ...). ``ToolError`` when the tools are missing."""
+def _run_sby(name, design, workdir, *, tasks, depth, timeout, cover_depth=None):
+    """Write ``design`` (an Amaranth component, elaborated for the ``formal`` platform) as RTLIL and a ``.sby``
+    file with ``tasks`` (``prove``, ``cover``), run ``yowasp-sby``; returns ``{task: status, "seconds": s,
+    "log": tail, "failed": [the assertions a counterexample breaks, "top.<id> at <file>:<line> step <k>"]}``. ``depth`` is the induction length of ``prove`` and, unless ``cover_depth`` is given, the
+    bound of the ``cover`` search."""
     from amaranth.back import rtlil
 
-    from lifgen.hw.core import LIFArray
     workdir = pathlib.Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    array = LIFArray(params.fixed, neurons, config, behavioural=True)
-    (workdir / f"{name}.il").write_text(rtlil.convert(array, name="top", platform="formal"))
-    (workdir / f"{name}.sby").write_text(textwrap.dedent(f"""\
+    (workdir / f"{name}.il").write_text(rtlil.convert(design, name="top", platform="formal"))
+    bounds = {task: cover_depth if task == "cover" and cover_depth else depth for task in tasks}
+    modes = "\n".join(f"{task}: mode {task}\n{task}: depth {bounds[task]}" for task in tasks)
+    (workdir / f"{name}.sby").write_text(textwrap.dedent("""\
         [tasks]
-        prove
-        cover
+        {tasks}
 
         [options]
-        prove: mode prove
-        cover: mode cover
-        depth {depth}
+        {modes}
         multiclock off
 
         [engines]
@@ -85,7 +112,7 @@ def prove(name, params: LIFParams, neurons, config: CoreConfig, workdir, *, dept
 
         [files]
         {name}.il
-        """))
+        """).format(tasks="\n".join(tasks), modes=modes, name=name))
     bindir = _tool_dir(workdir)
     env = dict(os.environ, PATH=f"{bindir}:{os.environ.get('PATH', '')}")
     started = time.monotonic()
@@ -96,10 +123,132 @@ def prove(name, params: LIFParams, neurons, config: CoreConfig, workdir, *, dept
     proc = subprocess.run([sby, "-f", f"{name}.sby"], cwd=workdir, env=env, capture_output=True, text=True,
                           timeout=timeout)
     status = {}
-    for task in ("prove", "cover"):
-        text = (workdir / f"{name}_{task}" / "status").read_text().split() if \
-            (workdir / f"{name}_{task}" / "status").exists() else ["ERROR"]
-        status[task] = text[0]
+    for task in tasks:
+        path = workdir / f"{name}_{task}" / "status"
+        status[task] = path.read_text().split()[0] if path.exists() else "ERROR"
     status["seconds"] = round(time.monotonic() - started, 1)
     status["log"] = proc.stdout[-3000:]
+    # "failed assertion top.<name> at <file>:<line> step <k>": where a counterexample breaks a property
+    status["failed"] = sorted({line.split("failed assertion", 1)[1].strip() for line in proc.stdout.splitlines()
+                               if "failed assertion" in line})
     return status
+
+
+def prove(name, params: LIFParams, neurons, config: CoreConfig, workdir, *, depth=24, timeout=1800):
+    """Prove and cover one configuration of the array; returns ``{"prove": status, "cover": status, "seconds": s}``
+    where a status is SymbiYosys's (``PASS``, ``FAIL``, ...). ``ToolError`` when the tools are missing."""
+    from lifgen.hw.core import LIFArray
+    array = LIFArray(params.fixed, neurons, config, behavioural=True)
+    return _run_sby(name, array, workdir, tasks=("prove", "cover"), depth=depth, timeout=timeout)
+
+
+def prove_rule(name, params: LIFParams, workdir, *, timeout=1800):
+    """Prove the update rule's logic (``lifgen.hw.rule``) equal to the README's rule in exact integers for every
+    v, u and refractory count, and that none of its narrowings wraps (:class:`RuleProof`); then cover its cases.
+    Combinational, so one step of the solver decides it for every input."""
+    return _run_sby(name, RuleProof(params.fixed), workdir, tasks=("prove", "cover"), depth=1, timeout=timeout)
+
+
+def prove_step_timing(name, params: LIFParams, neurons, config: CoreConfig, workdir, *, depth=24, timeout=1800):
+    """Prove :class:`StepTimingProof` on one configuration (k-induction, then its covers, searched deep enough for
+    a post-reset clear and a whole step)."""
+    from lifgen.hw.core import LIFArray
+    array = LIFArray(params.fixed, neurons, config, behavioural=True)
+    array.formal_covers = False                       # with every stream ready the issue stage never waits
+    timing = array.timing
+    return _run_sby(name, StepTimingProof(array), workdir, tasks=("prove", "cover"), depth=depth, timeout=timeout,
+                    cover_depth=timing.clear_cycles + timing.step_cycles + 4)
+
+
+class StepTimingProof(wiring.Component):
+    """The step/busy handshake's timing with every output stream always ready (README, "The pipeline"):
+    a step accepted in cycle a keeps ``busy`` high until cycle a + ceil(N/P) + L - 1 and ``busy`` is low in cycle
+    a + ceil(N/P) + L (``CoreTiming.step_cycles`` after the accept), whatever the spikes, input writes and
+    reset. ``step`` and the input writes are free; ``ready`` of every stream is tied high. The array's own
+    properties are proved along."""
+
+    def __init__(self, array):
+        self.array = array
+        super().__init__({"step": In(1), "cur": array.signature.members["cur"]})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.array = array = self.array
+        m.d.comb += [array.step.eq(self.step), array.spikes.ready.eq(1)]
+        m.d.comb += [array.cur.valid.eq(self.cur.valid), array.cur.payload.eq(self.cur.payload),
+                     self.cur.ready.eq(array.cur.ready)]
+        if array.has_trace:
+            m.d.comb += array.trace.ready.eq(1)
+        accept = self.step & ~array.busy
+        cycles = array.timing.step_cycles
+        started = Signal()                            # a step was accepted since reset
+        count = Signal(range(cycles + 2))             # cycles since the last accept
+        with m.If(accept):
+            m.d.sync += [started.eq(1), count.eq(1)]
+        with m.Elif(started & array.busy):
+            m.d.sync += count.eq(count + 1)
+        m.d.comb += [Assert(~started | ~array.busy | (count < cycles)),
+                     Assert(~started | array.busy | (count == cycles)),
+                     Cover(started & ~array.busy & (count == cycles))]
+        return m
+
+class RuleProof(wiring.Component):
+    """The update rule's logic against a plain transcription of README.md, "The integer update rule".
+
+    Inputs ``v``, ``u`` (any W-bit value) and ``r`` (0..NREF, assumed) are free. The reference computes in
+    Amaranth's exact arithmetic (every operator widens, nothing is truncated) and clamps with comparisons,
+    where the logic (``lifgen.hw.rule``) folds the rounding into one adder, decides the clamp from the top bits
+    and leaves out the lower clamp of a subtract reset. Asserted:
+
+    - v_new, r_new and the spike equal the reference's;
+    - no narrowing wraps: the sum passes the clamp only when it fits in W bits, and the value a reset writes fits;
+    - with reset "subtract", v1 - (VTH - VRESET) never falls below -2**(W-1) after a spike: the lower clamp the
+      README writes there is unreachable;
+    - v + dv stays above the lower rail when VREST >= 0 and below the upper rail when VREST <= 0: only one of the
+      two clamps of v1 can act for given constants (the lower one for the usual negative VREST).
+
+    Covers: a spike, a refractory step, v + dv beyond the rail its clamp guards.
+    """
+
+    def __init__(self, c: FixedParams):
+        self.c = c
+        super().__init__({"v": In(signed(c.W)), "u": In(signed(c.W)), "r": In(max(1, c.ref_width))})
+
+    def elaborate(self, platform):
+        from lifgen.hw.rule import update_rule
+        m = Module()
+        c = self.c
+        r = self.r if c.ref_width else Const(0, 1)
+        probes = {}
+        v_new, r_new, spike = update_rule(m, c, self.v, r, self.u, probes)
+
+        # the README's rule, in exact integers
+        def clamp(value):
+            return Mux(value > c.vmax, c.vmax, Mux(value < c.vmin, c.vmin, value))
+        x = c.VREST - self.v + self.u
+        dv = (x * c.G + (1 << (c.S - 1))) >> c.S
+        v_sum = self.v + dv
+        v1 = clamp(v_sum)
+        refractory = r > 0
+        fires = ~refractory & (v1 >= c.VTH)
+        fired_v = clamp(v1 - (c.VTH - c.VRESET)) if c.subtract else Const(c.VRESET)
+        want_v = Mux(refractory, c.VRESET, Mux(fires, fired_v, v1))
+        want_r = Mux(refractory, r - 1, Mux(fires, c.NREF, 0))
+
+        m.d.comb += Assume(r <= c.NREF)
+        m.d.comb += [Assert(v_new == want_v), Assert(spike == fires)]
+        if c.ref_width:
+            m.d.comb += Assert(r_new == want_r)
+        in_range = (v_sum >= c.vmin) & (v_sum <= c.vmax)
+        m.d.comb += [Assert(~in_range | (probes["v1"] == v_sum)),
+                     Assert((probes["v_fired"] >= c.vmin) & (probes["v_fired"] <= c.vmax))]
+        if c.subtract:
+            m.d.comb += Assert(~spike | (probes["v_sub"] >= c.vmin))
+        # v + dv is a rounded weighted mean of v and VREST + u (0 < G/2**S <= 1): with VREST <= 0 it never exceeds
+        # the top of the range, with VREST >= 0 it never falls below the bottom; each clamp acts only on one side
+        m.d.comb += Assert(v_sum <= c.vmax) if c.VREST <= 0 else Cover(v_sum > c.vmax)
+        m.d.comb += Assert(v_sum >= c.vmin) if c.VREST >= 0 else Cover(v_sum < c.vmin)
+        m.d.comb += Cover(spike)
+        if c.ref_width:
+            m.d.comb += Cover(refractory)
+        return m

@@ -1,17 +1,87 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""The SymbiYosys proofs (``make formal``) also run here: each configuration of
-``lifgen.sim.formal.FORMAL_CASES`` is proved by k-induction (every input free: steps, input writes, backpressure
-on every stream, reset) and every cover statement is reached (a spike, a waiting issue stage, a completed step),
-so the properties are not vacuous."""
+"""The SymbiYosys proofs (``make formal``) also run here, with mutants that show the properties can fail.
+
+- ``FORMAL_CASES``: the core, by k-induction with every input free (steps, input writes, backpressure on every
+  stream, reset): no event lost, every group committed once per accepted step in order, step counting; every
+  cover statement is reached (a spike, a waiting issue stage, a completed step), so the properties are not vacuous.
+- ``RULE_CASES``: the update rule's logic equal to the README's rule in exact integers, at full widths.
+- ``TIMING_CASES``: ``busy`` falls exactly ``step_cycles`` after an accept when every stream is ready.
+"""
+
+import pathlib
 
 import pytest
+from amaranth.hdl import Cat, Const
+from amaranth.lib.fifo import SyncFIFOBuffered
 
+from lifgen.hw import core, rule
 from lifgen.params import CoreConfig, LIFParams
-from lifgen.sim.formal import FORMAL_CASES, prove
+from lifgen.sim import formal
+from lifgen.sim.formal import FORMAL_CASES, RULE_CASES, TIMING_CASES, prove, prove_rule, prove_step_timing
 
 
-@pytest.mark.parametrize("name, params, neurons, core", FORMAL_CASES, ids=[c[0] for c in FORMAL_CASES])
-def test_core_properties_are_proved(tmp_path, name, params, neurons, core):
-    result = prove(name, LIFParams(**params), neurons, CoreConfig(**core), tmp_path)
+def _passed(result):
     assert result["prove"] == "PASS", result["log"]
     assert result["cover"] == "PASS", result["log"]
+
+
+@pytest.mark.parametrize("name, params, neurons, core_kw", FORMAL_CASES, ids=[c[0] for c in FORMAL_CASES])
+def test_core_properties_are_proved(tmp_path, name, params, neurons, core_kw):
+    _passed(prove(name, LIFParams(**params), neurons, CoreConfig(**core_kw), tmp_path))
+
+
+@pytest.mark.parametrize("name, params", RULE_CASES, ids=[c[0] for c in RULE_CASES])
+def test_update_rule_is_proved(tmp_path, name, params):
+    _passed(prove_rule(name, LIFParams(**params), tmp_path))
+
+
+@pytest.mark.parametrize("name, params, neurons, core_kw", TIMING_CASES, ids=[c[0] for c in TIMING_CASES])
+def test_step_timing_is_proved(tmp_path, name, params, neurons, core_kw):
+    _passed(prove_step_timing(name, LIFParams(**params), neurons, CoreConfig(**core_kw), tmp_path))
+
+
+def _failed_assertion(result):
+    assert result["prove"] == "FAIL", result["log"]
+    return result["failed"]
+
+
+def test_rule_proof_catches_truncation_instead_of_rounding(tmp_path, monkeypatch):
+    def truncating_leak_sum(c, v, p):                 # v + (p >> S): the rounding constant left out
+        return (Cat(Const(0, 1), v).as_signed() + (p >> (c.S - 1))) >> 1
+    monkeypatch.setattr(rule, "leak_sum", truncating_leak_sum)
+    assert _failed_assertion(prove_rule("mutant", LIFParams(), tmp_path))
+
+
+class _FIFOWithAnEntryLess(SyncFIFOBuffered):
+    """A FIFO one entry smaller than the ``depth`` it reports when the core counts its credits."""
+
+    def __init__(self, *, width, depth):
+        super().__init__(width=width, depth=depth - 1)
+        self._built, self.depth = self.depth, depth
+
+    def elaborate(self, platform):
+        self.depth = self._built
+        return super().elaborate(platform)
+
+
+def test_core_proof_catches_a_credit_too_many(tmp_path, monkeypatch):
+    monkeypatch.setattr(core, "SyncFIFOBuffered", _FIFOWithAnEntryLess)
+    name, params, neurons, core_kw = FORMAL_CASES[0]
+    failed = _failed_assertion(prove(name, LIFParams(**params), neurons, CoreConfig(**core_kw), tmp_path))
+    # the first assertion to fail is the one that says no event is pushed into a full FIFO
+    source = pathlib.Path(core.__file__).read_text().splitlines()
+    lines = [int(where.split("core.py:")[1].split()[0]) for where in failed if "core.py:" in where]
+    assert lines and all("fifo.w_rdy" in source[line - 1] for line in lines), failed
+
+
+def test_step_timing_needs_the_fifo_round_trip(tmp_path):
+    """With 12 groups and L = 3, 7-entry FIFOs give full rate (proved above); with 6 entries (depth - 1 < L + 3) a
+    bounded search finds a step that takes longer while every stream is ready."""
+    name, params, neurons, core_kw = TIMING_CASES[1]
+    assert core_kw["spike_fifo_depth"] - 1 == CoreConfig().timing(neurons).latency + 3
+    array = core.LIFArray(LIFParams(**params).fixed, neurons,
+                          CoreConfig(**dict(core_kw, spike_fifo_depth=6, trace_fifo_depth=6)), behavioural=True)
+    array.formal_covers = False
+    result = formal._run_sby("short", formal.StepTimingProof(array), tmp_path, tasks=("bmc",), depth=45,
+                             timeout=900)
+    assert result["bmc"] == "FAIL", result["log"]

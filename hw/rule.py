@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""The integer update rule of one neuron as logic (README.md, section "The integer update rule").
+
+The rule is cut into the pieces the pipeline of :class:`lifgen.hw.core.LIFArray` puts registers between::
+
+    x     = leak_input(c, v, u)          VREST - v + u, exact
+    p     = product(c, x)                x * G, exact
+    v_sum = leak_sum(c, v, p)            v + ((p + 2**(S-1)) >> S), exact, in one adder
+    v_new, r_new, spike = update(m, c, v_sum, r)    clamp, threshold, reset, refractory
+
+:func:`update_rule` composes them without registers; ``lifgen.sim.formal`` proves that composition equal, for
+every input, to a plain transcription of the README's rule in exact integers (and that nothing wraps).
+The golden model (``lifgen.golden.fixed``) implements the same section in numpy; neither imports the other.
+"""
+
+from amaranth.hdl import Cat, Const, Mux, Signal, signed, unsigned
+
+from lifgen.params import FixedParams
+
+__all__ = ["leak_input", "product", "leak_sum", "update", "update_rule"]
+
+
+def leak_input(c: FixedParams, v, u):
+    """x = VREST - v + u (Amaranth widens: exact)."""
+    return c.VREST - v + u
+
+
+def product(c: FixedParams, x):
+    """p = x * G (exact)."""
+    return x * Const(c.G, unsigned(c.gain_width))
+
+
+def leak_sum(c: FixedParams, v, p):
+    """v + dv with dv = (p + 2**(S-1)) >> S, in one adder: with a = p >> (S-1) (wiring),
+    dv = (a + 1) >> 1, so v + dv = (2v + 1 + a) >> 1, and 2v + 1 is v with a 1 appended."""
+    a = p >> (c.S - 1)                                 # arithmetic: p is signed
+    return (Cat(Const(1, 1), v).as_signed() + a) >> 1
+
+
+def update(m, c: FixedParams, v_sum, r, name="", probes=None):
+    """The rest of the rule from v_sum = v + dv and the refractory counter r: clamp, threshold, reset.
+    Returns (v_new, r_new, spike): ``signed(W)``, ``max(1, ref_width)`` bits, 1 bit. With a dict as ``probes``,
+    the intermediate values are put in it (``v1``, ``v_fired``, ``v_sub``) for the proofs."""
+    # clamp to the W-bit range: v_sum is inside exactly when its bits from W-1 up are all equal
+    top = v_sum[c.W - 1:]
+    negative = v_sum[-1]
+    v1 = Mux(~negative & top.any(), c.vmax, Mux(negative & ~top.all(), c.vmin, v_sum[:c.W].as_signed()))
+    refractory = (r != 0) if c.ref_width else Const(0)
+    spike = Signal(name=f"spike_{name}" if name else "spike")
+    m.d.comb += spike.eq(~refractory & (v1 >= c.VTH))
+    v_new = Signal(signed(c.W), name=f"v_new_{name}" if name else "v_new")
+    r_new = Signal(max(1, c.ref_width), name=f"r_new_{name}" if name else "r_new")
+    if c.subtract:
+        v_sub = v1 - (c.VTH - c.VRESET)
+        v_fired = Mux(v_sub < c.vmin, c.vmin, v_sub)
+    else:
+        v_sub = None
+        v_fired = Const(c.VRESET, signed(c.W))
+    with m.If(refractory):
+        m.d.comb += [v_new.eq(c.VRESET), r_new.eq(r - 1)]
+    with m.Elif(spike):
+        m.d.comb += [v_new.eq(v_fired), r_new.eq(c.NREF)]
+    with m.Else():
+        m.d.comb += [v_new.eq(v1), r_new.eq(0)]
+    if probes is not None:
+        probes.update(v1=v1, v_fired=v_fired, v_sub=v_sub, refractory=refractory)
+    return v_new, r_new, spike
+
+
+def update_rule(m, c: FixedParams, v, r, u, probes=None):
+    """The whole rule without pipeline registers: (v, r, u) -> (v_new, r_new, spike)."""
+    return update(m, c, leak_sum(c, v, product(c, leak_input(c, v, u))), r, probes=probes)
