@@ -51,7 +51,7 @@ from lifgen.errors import InputError, ToolError
 from .registry import Board
 
 __all__ = ["BuildReport", "BuildFailed", "build_bitstream", "build_environment", "parse_report", "core_clock",
-           "program_command", "find_programmer", "YOWASP_TOOLS", "SYNC_CLOCK_NETS"]
+           "program_command", "find_programmer", "check_seed", "YOWASP_TOOLS", "SYNC_CLOCK_NETS"]
 
 # environment variable -> the YoWASP launcher used when the user has not set it
 YOWASP_TOOLS = {
@@ -221,6 +221,17 @@ def parse_report(board: Board, report: dict, *, neurons, target_mhz, bitstream, 
         utilization={k: dict(v) for k, v in util.items()})
 
 
+SEED_RANGE = (-(1 << 31), (1 << 31) - 1)     # nextpnr parses --seed as a C int
+
+
+def check_seed(seed):
+    """Refuse a placement seed nextpnr cannot take (``InputError``, field ``seed``), before any tool runs."""
+    lo, hi = SEED_RANGE
+    if isinstance(seed, bool) or not isinstance(seed, int) or not lo <= seed <= hi:
+        raise InputError(f"seed must be an integer in {lo}..{hi}, not {seed!r}", field="seed")
+    return seed
+
+
 def build_bitstream(board: Board, top, build_dir, *, clock_hz, seed=1, synth_opts=None, neurons=None,
                     timeout=None) -> BuildReport:
     """Build ``top`` (an Elaboratable that takes its ``sync`` domain from :func:`lifgen.boards.pll.clock_domain`)
@@ -230,8 +241,7 @@ def build_bitstream(board: Board, top, build_dir, *, clock_hz, seed=1, synth_opt
     unmet timing is reported, not raised."""
     if not isinstance(board, Board):
         raise TypeError(f"board must be a lifgen.boards.registry.Board, not {board!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise InputError(f"seed must be an integer, not {seed!r}", field="seed")
+    check_seed(seed)
     build_dir = os.path.abspath(os.fspath(build_dir))
     platform = board.platform()
     env = build_environment(board)

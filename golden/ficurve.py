@@ -4,7 +4,7 @@
 import numpy as np
 
 from lifgen.errors import InputError
-from lifgen.params import LIFParams
+from lifgen.params import LIFParams, check_steps
 from lifgen.stimulus import currents_to_q
 
 from . import analytic, fixed, floating
@@ -17,11 +17,14 @@ def fi_inputs(params: LIFParams, from_mv, to_mv, points):
     """``points`` evenly spaced inputs from ``from_mv`` to ``to_mv`` (mV), checked against the Q range."""
     if isinstance(points, bool) or not isinstance(points, int) or points < 2:
         raise InputError(f"points must be >= 2, not {points}", field="points")
+    for name, value in (("from_mv", from_mv), ("to_mv", to_mv)):
+        try:
+            currents_to_q(params.fixed, value)      # finite and in the Q range: then so is every point between
+        except InputError as exc:
+            raise InputError(f"{name}: {exc}", field=name) from None
     if not to_mv > from_mv:
         raise InputError(f"the last input must be above the first, not {to_mv} <= {from_mv}", field="to_mv")
-    current = np.linspace(from_mv, to_mv, points)
-    currents_to_q(params.fixed, current)
-    return current
+    return np.linspace(from_mv, to_mv, points)
 
 
 def fi_curves(params: LIFParams, current_mv, steps):
@@ -30,8 +33,7 @@ def fi_curves(params: LIFParams, current_mv, steps):
     Simulated rates are 1 / mean interspike interval over ``steps`` steps (``stats.isi_rate_hz``): the periodic
     rate the analytic curve describes, not the first charge from rest.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise InputError(f"steps must be >= 1, not {steps}", field="steps")
+    check_steps(steps)
     current_mv = np.asarray(current_mv, dtype=np.float64)
     n = len(current_mv)
     fx = fixed.simulate(params, current_mv, steps)

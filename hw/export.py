@@ -1,10 +1,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """``lifgen verilog``: the neuron array as a Verilog file with its parameters in a comment header."""
 
-import os
 import re
 
-from lifgen.errors import InputError
+from lifgen.errors import InputError, check_output_path
 from lifgen.params import STEP_BITS, CoreConfig, LIFParams, check_neurons
 
 from .core import LIFArray
@@ -65,9 +64,7 @@ def verilog_text(params: LIFParams, neurons: int, config: CoreConfig = CoreConfi
 
 def write_verilog(path, params: LIFParams, neurons: int, config: CoreConfig = CoreConfig(), *, name="lif_array"):
     """Write :func:`verilog_text` to ``path``; returns the text. ``InputError`` when the file cannot be written."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise InputError(f"output directory {directory!r} does not exist", field="output")
+    check_output_path(path, "the Verilog file", "output")
     text = verilog_text(params, neurons, config, name=name)
     try:
         with open(path, "w") as f:

@@ -19,7 +19,7 @@ from .demo import run_demo
 from .errors import LifgenError
 from .golden import ficurve
 from .params import CoreConfig, LIFParams, RESET_MODES
-from .plots import plot_fi, plot_run       # matplotlib loads only when a figure is drawn
+from .plots import check_plot_path, plot_fi, plot_run     # matplotlib loads only when a figure is asked for
 from .protocol import DEFAULT_BAUD
 from .sim.runner import SIMULATORS         # cocotb itself loads only when a simulation runs
 from .sim.scoreboard import format_report
@@ -50,7 +50,9 @@ PARAM_OPTIONS = [
 ]
 
 # Library error fields whose option is not simply "--" + field with "_" as "-".
-FIELD_OPTIONS = {"current": "--current-mv/--current-file", "clock_hz": "--clock-mhz", "url": "--port"}
+# Alternatives ("a/b"): the ones the command has and, of those, the one a user set.
+FIELD_OPTIONS = {"current": "--current-mv/--current-file", "clock_hz": "--clock-mhz", "url": "--port",
+                 "build_dir": "--out"}
 
 
 def add_param_options(parser):
@@ -128,6 +130,8 @@ def cmd_simulate(args):
     if args.waves and args.model not in models.SIMULATED:
         raise LifgenError(f"--waves needs a simulated model (--model {' or '.join(models.SIMULATED)})")
     current, neurons, steps = current_from_args(args, params)
+    if args.plot:
+        check_plot_path(args.plot)
     result = models.run(args.model, params, current, neurons, steps, trace=bool(args.plot),
                         core=core_from_args(args), sim=args.sim, waves=args.waves, progress=_progress)
     if args.plot:
@@ -178,10 +182,12 @@ class _ProgressBar:
 
 
 def cmd_run(args):
+    if args.simulator is not None and not args.sim:
+        raise LifgenError("--simulator chooses the simulator of --sim (the simulated board), not of a board on --port")
     params = params_from_args(args)
     current, neurons, steps = current_from_args(args, params)
     result = models.run_on_board(args.board, params, current, neurons, steps, port=args.port,
-                                 simulator=args.simulator if args.sim else None, paced=args.paced,
+                                 simulator=(args.simulator or "icarus") if args.sim else None, paced=args.paced,
                                  trace=args.trace, core=core_from_args(args), baudrate=args.baud,
                                  progress=_ProgressBar())
     if args.json:
@@ -201,6 +207,8 @@ def cmd_verilog(args):
 def cmd_fi_curve(args):
     params = params_from_args(args)
     current = ficurve.fi_inputs(params, args.from_mv, args.to_mv, args.points)
+    if args.plot:
+        check_plot_path(args.plot)
     curves = ficurve.fi_curves(params, current, args.steps)
     if args.plot:
         plot_fi(args.plot, params, current, curves)
@@ -310,7 +318,7 @@ def build_parser():
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--port", metavar="PORT", help="the board's serial port (or any pyserial URL)")
     where.add_argument("--sim", action="store_true", help="run on the simulated board instead")
-    p.add_argument("--simulator", choices=SIMULATORS, default="icarus",
+    p.add_argument("--simulator", choices=SIMULATORS, default=None,
                    help="simulator for --sim (default icarus)")
     p.add_argument("--paced", action="store_true", help="one step per dt of the board's timer (real time); "
                                                         "missed deadlines are counted")
@@ -375,13 +383,15 @@ def build_parser():
 
 
 def _option_for(parser, args, field):
-    """The option a user typed for a library error's ``field``, if the command has one."""
+    """The option a user typed for a library error's ``field``, if the command has one; of alternatives
+    (``--current-mv/--current-file``) the ones the command has, narrowed to the one set when one was."""
     if field is None:
         return None
-    option = FIELD_OPTIONS.get(field, "--" + field.replace("_", "-"))
     sub = getattr(args, "_parser", None)
-    known = sub._option_string_actions if sub is not None else {}
-    return option if option in known or "/" in option else None
+    actions = sub._option_string_actions if sub is not None else {}
+    options = [o for o in FIELD_OPTIONS.get(field, "--" + field.replace("_", "-")).split("/") if o in actions]
+    given = [o for o in options if getattr(args, actions[o].dest) != actions[o].default]
+    return "/".join(given if len(given) == 1 else options) or None
 
 
 def main(argv=None):
@@ -393,6 +403,10 @@ def main(argv=None):
         option = _option_for(parser, args, exc.field)
         sys.stderr.write(f"lifgen: error: {exc}{f' ({option})' if option else ''}\n")
         return exc.exit_code
+    except MemoryError as exc:          # a count too large for this machine (numpy says how much it wanted)
+        sys.stderr.write(f"lifgen: error: not enough memory ({exc or 'MemoryError'}); ask for fewer neurons, "
+                         "steps or points\n")
+        return 2
     except BrokenPipeError:
         return 0
 

@@ -8,14 +8,17 @@ import time
 import numpy as np
 
 from . import models
-from .errors import InputError, MismatchError
+from .boards.registry import check_fits, get_board
+from .errors import MismatchError, check_output_path
 from .golden import analytic
 from .golden.ficurve import fi_curves
 from .golden.stats import isi_rate_hz
-from .params import CoreConfig, LIFParams, check_neurons
+from .params import CoreConfig, LIFParams, check_neurons, check_steps
 from .plots import plot_fi, plot_raster, plot_traces
 
 __all__ = ["run_demo"]
+
+DEMO_BOARD = "icebreaker"       # the board the demo builds a bitstream for
 
 
 def _section(title):
@@ -28,11 +31,12 @@ def run_demo(out_dir="out", neurons=64, steps=3000, rtl=True, board=True, progre
     bitstream under ``out_dir/icebreaker``. Raises :class:`MismatchError` when a hardware model does not match
     the golden model."""
     check_neurons(neurons)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise InputError(f"steps must be >= 1, not {steps}", field="steps")
+    check_steps(steps)
     params = LIFParams()
     fx = params.fixed
-    os.makedirs(out_dir, exist_ok=True)
+    if board:       # the bitstream at the end must fit, or nothing starts
+        check_fits(get_board(DEMO_BOARD), fx, neurons, CoreConfig().with_host_link())
+    check_output_path(out_dir, "the demo's output directory", "out", directory=True, create_parents=True)
     current = np.linspace(0.0, 40.0, neurons)
 
     _section("parameters")
@@ -138,7 +142,7 @@ def _board_section(out_dir, params, current, steps, progress):
         raise MismatchError("the simulated board does not match the golden model")
 
     _section(f"bitstream: iCEBreaker (iCE40UP5K), {neurons} neurons, Yosys and nextpnr from YoWASP")
-    build = build_for_board("icebreaker", params, neurons, out=os.path.join(out_dir, "icebreaker"))
+    build = build_for_board(DEMO_BOARD, params, neurons, out=os.path.join(out_dir, DEMO_BOARD))
     print(f"{build.luts}/{build.luts_available} logic cells, {build.ffs} flip-flops, "
           f"{build.brams}/{build.brams_available} block RAMs, {build.dsps} DSPs; Fmax {build.fmax_mhz:.1f} MHz "
           f"for {build.target_mhz:g} MHz ({'met' if build.timing_met else 'NOT met'}); {build.seconds:.0f} s")

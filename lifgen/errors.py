@@ -4,9 +4,14 @@ stderr and the error's ``exit_code`` (2 for bad input, 1 for a result that is wr
 
 ``field`` names the parameter or input at fault in the library's own words (``"tau_ms"``, ``"neurons"``,
 ``"waves"``); the CLI maps it to the option a user typed (``--tau-ms``). Messages never name CLI flags.
+
+:func:`check_output_path` is the one check of a path lifgen is asked to write (a Verilog file, a plot, waves, a
+build or demo directory), so that every command refuses an unusable one in the same words before any work starts.
 """
 
-__all__ = ["LifgenError", "ParameterError", "InputError", "ToolError", "MismatchError"]
+import os
+
+__all__ = ["LifgenError", "ParameterError", "InputError", "ToolError", "MismatchError", "check_output_path"]
 
 
 class LifgenError(Exception):
@@ -33,3 +38,33 @@ class ToolError(LifgenError, RuntimeError):
 class MismatchError(LifgenError):
     """Two models that must agree bit for bit did not (``lifgen demo``); exit code 1."""
     exit_code = 1
+
+
+def check_output_path(path, what, field, *, directory=False, create_parents=False):
+    """Refuse (:class:`InputError` with ``field``) a path that ``what`` (``"the Verilog file"``) cannot be written
+    to, and return it absolute. Its directory must exist (with ``create_parents``, its first existing ancestor),
+    be a directory and be writable; the path itself must not be a directory (or, with ``directory``, a file).
+    A ``directory`` output is created here, and with ``create_parents`` so are the missing directories above it,
+    so that an error surfaces now rather than after a long run."""
+    path = os.path.abspath(os.fspath(path))
+    fail = lambda why: InputError(f"cannot write {what} {path!r}: {why}", field=field)
+    if os.path.isdir(path) and not directory:
+        raise fail("it is a directory")
+    if directory and os.path.lexists(path) and not os.path.isdir(path):
+        raise fail("it is a file, not a directory")
+    parent = existing = os.path.dirname(path)
+    while create_parents and not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.lexists(existing):
+        raise fail(f"directory {existing!r} does not exist")
+    if not os.path.isdir(existing):
+        raise fail(f"{existing!r} is a file, not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise fail(f"directory {existing!r} is not writable")
+    if directory or existing != parent:
+        target = path if directory else parent
+        try:
+            os.makedirs(target, exist_ok=True)
+        except OSError as exc:
+            raise fail(f"cannot create directory {target!r} ({exc.strerror or exc})") from None
+    return path

@@ -22,7 +22,8 @@ from .boards.registry import check_fits, get_board
 from .errors import InputError
 from .golden import fixed, floating
 from .golden.stats import mean_rate_hz
-from .params import CoreConfig, LIFParams
+from .params import CoreConfig, LIFParams, check_storage
+from .sim.runner import check_waves
 from .sim.scoreboard import compare
 from .stimulus import constant_runs, currents_to_q, input_schedule
 
@@ -93,6 +94,7 @@ def run(model, params: LIFParams, current_mv, neurons, steps, *, trace=False, co
     device or any pyserial URL), ``baudrate`` and ``paced`` (one step per dt of the board's timer) to the boards."""
     if model not in MODELS:
         raise InputError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}", field="model")
+    _check_hardware(model, params, neurons, core, sim, waves)
     if model in ("board-sim", "board"):
         return _run_board(model, params, current_mv, neurons, steps, trace, core, sim, port, paced, baudrate,
                           progress)
@@ -107,6 +109,15 @@ def run(model, params: LIFParams, current_mv, neurons, steps, *, trace=False, co
                                 progress=_golden_progress(progress, neurons, steps))
         return ModelResult(model, neurons, steps, res.spikes, res.v_final, res.v_trace, None, None, res)
     return _run_rtl(params, current_mv, neurons, steps, trace, core, sim, waves, stall, progress)
+
+
+def _check_hardware(model, params, neurons, core, sim, waves):
+    """Refuse a core the simulated kinds cannot build (the storage and these constants or this neuron count) and
+    a waveform path that cannot be written, before any model, simulator, build or progress message starts."""
+    if model in SIMULATED:
+        check_storage(params.fixed, neurons, core)
+    if model == "rtl":
+        check_waves(waves, sim)
 
 
 def _run_rtl(params, current_mv, neurons, steps, trace, core, sim, waves, stall, progress):
@@ -197,6 +208,10 @@ def verify(params: LIFParams, current_mv, neurons, steps, *, model="rtl", core=C
                          field="model")
     if not 0 <= stall <= 255:
         raise InputError(f"stall must be in 0..255, not {stall}", field="stall")
+    if stall and model != "rtl":
+        raise InputError(f"stall (random backpressure on the output streams) applies to the rtl model, "
+                         f"not {model}", field="stall")
+    _check_hardware(model, params, neurons, core, sim, waves)
     golden = run("fixed", params, current_mv, neurons, steps, trace=True, progress=progress)
     dut = run(model, params, current_mv, neurons, steps, trace=True, core=core, sim=sim, waves=waves,
               stall=stall, progress=progress, port=port, paced=paced, baudrate=baudrate)
@@ -251,6 +266,8 @@ def run_on_board(board_name, params: LIFParams, current_mv, neurons, steps, *, p
     """``lifgen run``: run on the board ``board_name`` at ``port``, or on the simulated board when ``simulator``
     names one. A neuron count the board cannot hold is refused before anything starts (``InputError``)."""
     check_fits(get_board(board_name), params.fixed, neurons, core.with_host_link())
+    if isinstance(baudrate, bool) or not isinstance(baudrate, int) or baudrate <= 0:   # even where unused (--sim)
+        raise InputError(f"the baud rate must be a positive integer, not {baudrate!r}", field="baud")
     model = "board-sim" if simulator else "board"
     return run(model, params, current_mv, neurons, steps, trace=trace, core=core, sim=simulator or "icarus",
                port=port, paced=paced, baudrate=baudrate, progress=progress)

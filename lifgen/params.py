@@ -24,8 +24,9 @@ import numpy as np
 from .errors import ParameterError
 
 __all__ = ["LIFParams", "FixedParams", "CoreConfig", "CoreTiming", "RESET_MODES", "WIDTH_MIN", "WIDTH_MAX",
-           "GAIN_BITS_MAX", "STEP_BITS", "SPRAM_WORDS", "DP16KD_CONFIGS", "DP16KD_DIVIDE_BITS", "index_bits",
-           "round_half_up", "check_neurons", "check_storage", "dp16kd_shape"]
+           "GAIN_BITS_MAX", "STEP_BITS", "NEURONS_MAX", "STEPS_MAX", "NREF_MAX", "SPRAM_WORDS", "DP16KD_CONFIGS",
+           "DP16KD_DIVIDE_BITS", "index_bits", "round_half_up", "check_neurons", "check_steps", "check_storage",
+           "dp16kd_shape"]
 
 RESET_MODES = ("value", "subtract")
 WIDTH_MIN = 4
@@ -34,6 +35,9 @@ GAIN_BITS_MAX = 28      # keeps x * G inside int64 for every legal width (|x| < 
 
 
 STEP_BITS = 16          # width of the time-step number carried by every spike event (wraps modulo 2**16)
+NEURONS_MAX = (1 << 32) - 1     # the host link carries neuron counts and indices in 32 bits (lifgen.protocol)
+STEPS_MAX = (1 << 63) - 1       # the models count steps in int64
+NREF_MAX = (1 << 32) - 1        # the host link's IDENTIFY reply carries N_REF in 32 bits
 
 
 def index_bits(neurons):
@@ -41,11 +45,22 @@ def index_bits(neurons):
     return max(1, (neurons - 1).bit_length())
 
 
+def _check_count(name, value, hi):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= hi:
+        raise ParameterError(f"{name} must be an integer in 1..{hi}, not {value!r}", field=name)
+    return int(value)
+
+
 def check_neurons(neurons):
-    """Refuse a neuron count that is not a positive integer (:class:`ParameterError`, field ``neurons``)."""
-    if isinstance(neurons, bool) or not isinstance(neurons, (int, np.integer)) or neurons < 1:
-        raise ParameterError(f"neurons must be a positive integer, not {neurons!r}", field="neurons")
-    return int(neurons)
+    """Refuse a neuron count that is not an integer in 1..:data:`NEURONS_MAX` (:class:`ParameterError`, field
+    ``neurons``); returns it as an ``int``."""
+    return _check_count("neurons", neurons, NEURONS_MAX)
+
+
+def check_steps(steps):
+    """Refuse a step count that is not an integer in 1..:data:`STEPS_MAX` (:class:`ParameterError`, field
+    ``steps``); returns it as an ``int``."""
+    return _check_count("steps", steps, STEPS_MAX)
 
 
 def round_half_up(x):
@@ -152,13 +167,18 @@ class LIFParams:
             raise ParameterError(f"gain_bits must be in 1..{GAIN_BITS_MAX}, not {self.gain_bits!r}", field="gain_bits")
         if self.reset not in RESET_MODES:
             raise ParameterError(f"reset must be one of {', '.join(RESET_MODES)}, not {self.reset!r}", field="reset")
-        fixed = self._quantise()
-        lo, hi = fixed.to_mv(fixed.vmin), fixed.to_mv(fixed.vmax)
-        for name, q in (("v_rest_mv", fixed.VREST), ("v_reset_mv", fixed.VRESET), ("v_th_mv", fixed.VTH)):
-            if not fixed.vmin <= q <= fixed.vmax:
+        vmin, vmax = -(1 << (self.width - 1)), (1 << (self.width - 1)) - 1
+        for name in ("v_rest_mv", "v_reset_mv", "v_th_mv"):
+            # checked as a float, so that a huge value is refused before it becomes an integer
+            if not vmin <= round_half_up([getattr(self, name) * (1 << self.frac)])[0] <= vmax:
+                lo, hi = vmin / (1 << self.frac), vmax / (1 << self.frac)
                 raise ParameterError(
                     f"{name} = {getattr(self, name)!r} mV is outside the Q{self.width - self.frac}.{self.frac} "
                     f"range [{lo:g}, {hi:g}] mV; widen width or reduce frac", field=name)
+        if not round_half_up([self.t_ref_ms / self.dt_ms])[0] <= NREF_MAX:
+            raise ParameterError(f"t_ref_ms = {self.t_ref_ms!r} is {self.t_ref_ms / self.dt_ms:g} steps of dt_ms; "
+                                 f"the refractory period N_REF must be at most {NREF_MAX} steps", field="t_ref_ms")
+        fixed = self._quantise()
         if fixed.VTH <= fixed.VRESET:
             raise ParameterError(
                 f"threshold must be above reset after quantisation, not v_th {fixed.VTH} <= v_reset {fixed.VRESET} "

@@ -5,7 +5,9 @@ import os
 
 import numpy as np
 
-__all__ = ["plot_traces", "plot_raster", "plot_fi", "plot_run"]
+from .errors import InputError, check_output_path
+
+__all__ = ["plot_traces", "plot_raster", "plot_fi", "plot_run", "check_plot_path"]
 
 
 def _pyplot():
@@ -15,10 +17,29 @@ def _pyplot():
     return plt
 
 
+def check_plot_path(path, field="plot"):
+    """Refuse (``InputError``) a figure path matplotlib cannot write: an unknown format (the file's suffix; none
+    means PNG) or a place no file can go (:func:`lifgen.errors.check_output_path`, which creates missing
+    directories). Call it before the run whose figure it is."""
+    suffix = os.path.splitext(path)[1].lstrip(".").lower()
+    if suffix:
+        _pyplot()
+        from matplotlib.backend_bases import FigureCanvasBase
+        formats = FigureCanvasBase.get_supported_filetypes()
+        if suffix not in formats:
+            raise InputError(f"cannot write the plot {path!r}: matplotlib has no format {suffix!r} (choose "
+                             f"one of {', '.join(sorted(formats))})", field=field)
+    return check_output_path(path, "the plot", field, create_parents=True)
+
+
 def _save(fig, path):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    _pyplot().close(fig)
+    path = check_plot_path(path)
+    try:
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    except OSError as exc:
+        raise InputError(f"cannot write the plot {path!r}: {exc.strerror or exc}", field="plot") from None
+    finally:
+        _pyplot().close(fig)
 
 
 def _draw_traces(ax, params, v_mv, labels, dt_ms, spikes=None, columns=None):

@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from .errors import InputError
-from .params import FixedParams, check_neurons, round_half_up
+from .params import FixedParams, check_neurons, check_steps, round_half_up
 
 __all__ = ["DEFAULT_STEPS", "load_current", "currents_to_q", "input_schedule", "constant_runs"]
 
@@ -19,13 +19,19 @@ DEFAULT_STEPS = 1000
 
 
 def _read_npy(path):
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise InputError(f"current file {path!r} does not exist", field="current_file")
+    if not os.path.isfile(path):
+        kind = "a directory" if os.path.isdir(path) else "not a regular file"
+        raise InputError(f"current file {path!r} is {kind}, not a .npy file", field="current_file")
     try:
         current = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, EOFError) as exc:     # EOFError: an empty file
         raise InputError(f"current file {path!r} is not a readable .npy array ({exc})",
                          field="current_file") from None
+    if not isinstance(current, np.ndarray):             # np.load opens a .npz archive as an NpzFile
+        current.close()
+        raise InputError(f"current file {path!r} is a .npz archive, not a .npy array", field="current_file")
     if current.dtype.kind not in "iuf":
         raise InputError(f"current file {path!r} must hold integers or floats (mV), not dtype {current.dtype}",
                          field="current_file")
@@ -40,7 +46,8 @@ def load_current(fixed: FixedParams, *, current_mv=None, current_file=None, neur
     Either ``current_mv`` (one value for every neuron; ``neurons`` defaults to 1) or ``current_file`` (a .npy
     of shape ``[N]`` or ``[T, N]``, which then fixes ``neurons`` and, for ``[T, N]``, ``steps``).
     ``steps`` defaults to :data:`DEFAULT_STEPS`. The currents are checked against the Q range of ``fixed``,
-    so a run is refused before any model starts. Raises :class:`InputError`.
+    so a run is refused before any model starts. Raises :class:`InputError` (``ParameterError`` for a count
+    outside ``lifgen.params.check_neurons`` or ``check_steps``).
     """
     if current_file is not None:
         current = _read_npy(current_file)
@@ -60,25 +67,28 @@ def load_current(fixed: FixedParams, *, current_mv=None, current_file=None, neur
         neurons = shape_neurons
         steps = shape_steps if shape_steps is not None else steps
         current = current.astype(np.float64)
+        currents_to_q(fixed, current)
     else:
-        neurons = 1 if neurons is None else neurons
-        if isinstance(neurons, int) and neurons < 1:
-            raise InputError(f"neurons must be >= 1, not {neurons}", field="neurons")
-        current = np.full(neurons, 0.0 if current_mv is None else current_mv, dtype=np.float64)
-    steps = DEFAULT_STEPS if steps is None else steps
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise InputError(f"steps must be >= 1, not {steps}", field="steps")
-    neurons = check_neurons(neurons)
-    currents_to_q(fixed, current)
+        neurons = check_neurons(1 if neurons is None else neurons)
+        current = 0.0 if current_mv is None else current_mv
+        currents_to_q(fixed, current)
+    steps = check_steps(DEFAULT_STEPS if steps is None else steps)
+    if current_file is None:
+        current = np.full(neurons, current, dtype=np.float64)     # only once every count has been checked
     return current, neurons, steps
 
 
 def currents_to_q(fixed: FixedParams, current_mv):
     """Quantise currents in mV (R*I) to Q-format int64, refusing NaN, infinity and values outside the Q range."""
     arr = np.asarray(current_mv, dtype=np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise InputError("input current contains NaN or infinity", field="current")
-    q = np.asarray(round_half_up(arr * (1 << fixed.F)), dtype=np.float64)
+    finite = np.isfinite(arr)
+    if not finite.all():
+        k = int(np.argmin(finite))
+        what = "NaN" if np.isnan(arr.flat[k]) else "infinity"
+        where = f" (first at index {[int(i) for i in np.unravel_index(k, arr.shape)]})" if arr.ndim else ""
+        raise InputError(f"input current contains {what}{where}", field="current")
+    with np.errstate(over="ignore"):        # a huge finite current becomes inf here and is refused below
+        q = round_half_up(arr.reshape(-1) * (1 << fixed.F)).reshape(arr.shape)
     lo, hi = fixed.vmin, fixed.vmax
     if q.size and (q.min() < lo or q.max() > hi):
         bad = arr.flat[int(np.argmax((q < lo) | (q > hi)))]

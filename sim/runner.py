@@ -34,7 +34,7 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from lifgen.errors import InputError, ToolError
+from lifgen.errors import InputError, ToolError, check_output_path
 
 __all__ = ["SIMULATORS", "WAVE_SUFFIXES", "build_root", "check_waves", "prepare", "SimBuild", "verilator_tool"]
 
@@ -64,9 +64,7 @@ def check_waves(waves, sim):
     if waves.suffix not in suffixes:
         raise InputError(f"waveform files from {sim} are {' or '.join(suffixes)}, not {str(waves)!r}",
                          field="waves")
-    if not waves.parent.is_dir():
-        raise InputError(f"the waveform's directory {str(waves.parent)!r} does not exist", field="waves")
-    return waves
+    return pathlib.Path(check_output_path(waves, "the waveform", "waves"))
 
 
 def verilator_tool():
