@@ -15,7 +15,7 @@ from lifgen.protocol import DEFAULT_BAUD
 
 from .build import build_bitstream, check_seed, program_command
 from .registry import check_fits, get_board
-from .top import ArrayTop, BoardTop
+from .top import ArrayTop, BoardTop, achievable_clock_hz, check_baud
 
 __all__ = ["TOPS", "build_for_board", "programming_command"]
 
@@ -37,11 +37,15 @@ def build_for_board(board_name, params: LIFParams, neurons, config: CoreConfig =
         raise InputError(f"the array top has no UART: a baud rate ({baud}) applies to the board top only",
                          field="baud")
     clock_hz = board.default_clock_hz if clock_mhz is None else clock_mhz * 1e6
+    # every refusal comes before a top exists: an Elaboratable never elaborated warns when it is collected
+    actual_hz = achievable_clock_hz(board, clock_hz)
+    if top == "board":
+        check_baud(actual_hz, baud)
+    out = check_output_path(out or os.path.join("build", board.name), "the build directory", "out", directory=True)
     if top == "board":
         top = BoardTop(board, params, neurons, config, clock_hz=clock_hz, baud=baud)
     else:
         top = ArrayTop(board, params, neurons, config, clock_hz=clock_hz)
-    out = check_output_path(out or os.path.join("build", board.name), "the build directory", "out", directory=True)
     return build_bitstream(board, top, out, clock_hz=top.actual_clock_hz, seed=seed, neurons=neurons)
 
 

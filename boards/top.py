@@ -16,7 +16,7 @@ from amaranth.hdl import Cat, Elaboratable, Module, Signal
 from amaranth.lib import io, wiring
 from amaranth.lib.wiring import In, Out
 
-from lifgen.errors import ParameterError
+from lifgen.errors import ParameterError, refused_quietly
 from lifgen.params import CoreConfig, LIFParams
 from lifgen.protocol import DEFAULT_BAUD
 
@@ -90,9 +90,9 @@ class BoardTop(Elaboratable):
         self.board, self.params, self.neurons, self.config = board, params, neurons, config
         self.clock_hz = float(clock_hz if clock_hz is not None else board.default_clock_hz)
         self.baud = baud
-        # refuse an unreachable clock or baud rate now, before any synthesis
-        self.actual_clock_hz = achievable_clock_hz(board, self.clock_hz)
-        self.bit_cycles = check_baud(self.actual_clock_hz, baud)
+        with refused_quietly(self):             # refuse an unreachable clock or baud rate now, before synthesis
+            self.actual_clock_hz = achievable_clock_hz(board, self.clock_hz)
+            self.bit_cycles = check_baud(self.actual_clock_hz, baud)
 
     def elaborate(self, platform):
         from .pll import clock_domain
@@ -118,7 +118,8 @@ class ArrayTop(Elaboratable):
     def __init__(self, board, params: LIFParams, neurons, config: CoreConfig = CoreConfig(), *, clock_hz=None):
         self.board, self.params, self.neurons, self.config = board, params, neurons, config
         self.clock_hz = float(clock_hz if clock_hz is not None else board.default_clock_hz)
-        self.actual_clock_hz = achievable_clock_hz(board, self.clock_hz)
+        with refused_quietly(self):
+            self.actual_clock_hz = achievable_clock_hz(board, self.clock_hz)
 
     def elaborate(self, platform):
         from .pll import clock_domain

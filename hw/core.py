@@ -40,6 +40,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
+from lifgen.errors import refused_quietly
 from lifgen.params import STEP_BITS, CoreConfig, FixedParams, check_storage, index_bits
 
 from .layouts import cur_layout, spike_layout, trace_layout
@@ -93,12 +94,13 @@ class LIFArray(wiring.Component):
 
     def __init__(self, constants: FixedParams, neurons: int, config: CoreConfig = CoreConfig(), *,
                  behavioural: bool = False):
-        if not isinstance(constants, FixedParams):
-            raise TypeError(f"constants must be a FixedParams, not {constants!r}")
-        if not isinstance(config, CoreConfig):
-            raise TypeError(f"config must be a CoreConfig, not {config!r}")
-        self.timing = config.timing(neurons)                # validates neurons
-        check_storage(constants, neurons, config)
+        with refused_quietly(self):
+            if not isinstance(constants, FixedParams):
+                raise TypeError(f"constants must be a FixedParams, not {constants!r}")
+            if not isinstance(config, CoreConfig):
+                raise TypeError(f"config must be a CoreConfig, not {config!r}")
+            self.timing = config.timing(neurons)                # validates neurons
+            check_storage(constants, neurons, config)
         self.constants = constants
         self.neurons = neurons
         self.config = config

@@ -9,9 +9,11 @@ stderr and the error's ``exit_code`` (2 for bad input, 1 for a result that is wr
 build or demo directory), so that every command refuses an unusable one in the same words before any work starts.
 """
 
+import contextlib
 import os
 
-__all__ = ["LifgenError", "ParameterError", "InputError", "ToolError", "MismatchError", "check_output_path"]
+__all__ = ["LifgenError", "ParameterError", "InputError", "ToolError", "MismatchError", "check_output_path",
+           "refused_quietly"]
 
 
 class LifgenError(Exception):
@@ -68,3 +70,14 @@ def check_output_path(path, what, field, *, directory=False, create_parents=Fals
         except OSError as exc:
             raise fail(f"cannot create directory {target!r} ({exc.strerror or exc})") from None
     return path
+
+
+@contextlib.contextmanager
+def refused_quietly(elaboratable):
+    """Wrap the checks in an Amaranth ``Elaboratable``'s constructor: when they raise, the half-built object is
+    marked so that Amaranth does not add "created but never used" to the error once it is collected."""
+    try:
+        yield
+    except BaseException:
+        setattr(elaboratable, "_MustUse__silence", True)        # what amaranth.hdl._ast does for its own
+        raise

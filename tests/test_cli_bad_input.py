@@ -393,6 +393,10 @@ def tripwires(monkeypatch, tmp_path):
     monkeypatch.setattr(lifgen.hw.export, "convert", wire("the Verilog conversion"))
     monkeypatch.setattr(lifgen.boards.flow, "build_bitstream", wire("a bitstream build"))
     monkeypatch.chdir(tmp_path)
+    # Amaranth keeps UnusedElaboratable silent until the process first elaborates something, so whether a
+    # refused command's stray top warns would depend on which tests ran before on this worker: make it warn
+    from amaranth.hdl._ir import UnusedElaboratable
+    monkeypatch.setattr(UnusedElaboratable, "_MustUse__silence", False)
 
 
 def run_in_process(argv, capsys):
