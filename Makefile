@@ -51,7 +51,7 @@ BOARD_CASES ?= 20
 fuzz: setup
 	$(PY) scripts/fuzz.py --frames $(FRAMES) --seed $(SEED) --cases $(BOARD_CASES)
 
-# SymbiYosys proofs of the core's properties (lifgen.sim.formal); they also run in make test (seconds each)
+# SymbiYosys checks (lifgen.sim.formal: core, rule, step timing, frame parser, watched neuron); also in make test
 formal: setup
 	$(PY) scripts/formal.py
 

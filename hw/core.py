@@ -35,7 +35,7 @@ Reset: after ``rst`` the core writes v = VREST, r = 0, u = 0 into every neuron, 
 with ``busy`` high; only then is a step accepted.
 """
 
-from amaranth.hdl import Assert, Cat, Const, Cover, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Assert, Assume, Cat, Const, Cover, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
@@ -106,6 +106,7 @@ class LIFArray(wiring.Component):
         self.config = config
         self.behavioural = behavioural
         self.formal_covers = True                     # see _properties
+        self.formal_watch = False                     # see _watch
         self.index_bits = index_bits(neurons)
         members = {
             "step": In(1),
@@ -227,6 +228,7 @@ class LIFArray(wiring.Component):
         for k in range(tm.storage_cycles):
             ctrl = stage(f"rd{k}", **ctrl)
         lanes = [dict(v=st.rd_v[j], r=st.rd_r[j], u=st.rd_u[j]) for j in range(P)]
+        read = ctrl, lanes                             # the storage's answer (for the proofs)
         for k in range(tm.ram_regs):
             ctrl = stage(f"ram{k}", **ctrl)
             lanes = [stage(f"ram{k}_l{j}", **lane) for j, lane in enumerate(lanes)]
@@ -293,7 +295,68 @@ class LIFArray(wiring.Component):
             self._properties(m, fifos, credits, returned, in_flight, room=room, issuing=issuing, running=running,
                              clearing=clearing, issue_grp=issue_grp, issue_last=issue_last, accept=accept,
                              step_no=step_no, commit=ctrl, lanes=lanes, present=present)
+            if self.formal_watch:
+                self._watch(m, read, ctrl, lanes, present, accept=accept, step_no=step_no, running=running)
         return m
+
+    def _watch(self, m, read, commit, lanes, present, *, accept, step_no, running):
+        """End-to-end checks on one neuron w, any index below N chosen by the solver (bounded model checking from
+        reset, ``lifgen.sim.formal.check_watched_neuron``; ``formal_watch`` turns them on). A shadow holds what w's
+        state must be: v = VREST, r = 0, u = 0 after reset; u the last input write to w accepted (writes are only
+        accepted while not busy, so before the step that uses them); v and r what the last commit of w wrote.
+        Asserted: the storage returns exactly the shadow whenever w is read (so nothing else overwrites w's words,
+        whatever the bypass, collision and reset behaviour of the storage); every spike event and trace event of w
+        leaving the streams is the next one committed, with its step number and v; and once the array has been
+        idle with nothing on ``spikes`` for ``fifo_latency + 1`` cycles, no committed spike of w is still missing.
+        That the commit computes the rule from what was read is left to the simulations against the golden model
+        (a second copy of the rule here made the search several times slower); the rule itself is
+        ``lifgen.sim.formal.RuleProof``'s."""
+        from amaranth.asserts import AnyConst                # amaranth.hdl does not export it (0.5)
+        c, N, P = self.constants, self.neurons, self.config.lanes
+        w = Signal(range(N))
+        m.d.comb += w.eq(AnyConst(range(N)))
+        m.d.comb += Assume(w < N)
+        v, r, u = Signal(signed(c.W), init=c.VREST), Signal(max(1, c.ref_width)), Signal(signed(c.W))
+        with m.If(self.cur.valid & self.cur.ready & (self.cur.payload.neuron == w)):
+            m.d.sync += u.eq(self.cur.payload.u)
+
+        def neuron(ctrl, j):
+            return (ctrl["first"] if "first" in ctrl else ctrl["grp"] * P) + j
+
+        read_ctrl, read_lanes = read
+        spike_steps = _ShadowQueue(m, STEP_BITS, 8, "watch_spike")
+        trace_vs = _ShadowQueue(m, signed(c.W), 8, "watch_v")
+        pushed_spike, pushed_v = Signal(), Signal(signed(c.W))
+        for j in range(P):
+            with m.If(read_ctrl["valid"] & (neuron(read_ctrl, j) == w)):
+                m.d.comb += [Assert(read_lanes[j]["v"] == v), Assert(read_lanes[j]["u"] == u)]
+                if c.ref_width:
+                    m.d.comb += Assert(read_lanes[j]["r"] == r)
+            with m.If(present[j] & (neuron(commit, j) == w)):
+                m.d.comb += [pushed_spike.eq(lanes[j]["spike"]), pushed_v.eq(lanes[j]["v_new"])]
+                m.d.sync += [v.eq(lanes[j]["v_new"]), r.eq(lanes[j]["r_new"])]
+        committed = Cat(present[j] & (neuron(commit, j) == w) for j in range(P)).any()
+        once = Signal()                                  # w has been committed since reset
+        m.d.sync += once.eq(once | committed)
+        m.d.comb += Cover(committed & once)              # the search reaches w's second step
+
+        out = self.spikes
+        spike_out = out.valid & out.ready & (out.payload.neuron == w)
+        spike_steps.update(committed & pushed_spike, step_no, spike_out)
+        m.d.comb += Assert(~spike_out | ((spike_steps.count != 0) & (out.payload.step == spike_steps.head)))
+        quiet = Signal(range(8))
+        with m.If(accept | running | out.valid):
+            m.d.sync += quiet.eq(0)
+        with m.Elif(quiet != 7):
+            m.d.sync += quiet.eq(quiet + 1)
+        m.d.comb += Assert((quiet <= self.timing.fifo_latency) | (spike_steps.count == 0))
+        m.d.comb += Cover(spike_out)
+        if self.has_trace:
+            tr = self.trace
+            trace_out = tr.valid & tr.ready & (tr.payload.neuron == w)
+            trace_vs.update(committed, pushed_v, trace_out)
+            m.d.comb += Assert(~trace_out | ((trace_vs.count != 0) & (tr.payload.v == trace_vs.head)))
+            m.d.comb += Cover(trace_out)
 
     def _properties(self, m, fifos, credits, returned, in_flight, *, room, issuing, running, clearing, issue_grp,
                     issue_last, accept, step_no, commit, lanes, present):
@@ -341,6 +404,25 @@ class LIFArray(wiring.Component):
             m.d.comb += Cover(lane["spike"] & present[j])                 # a spike happens
         m.d.comb += [Cover(issuing & ~room),                               # the issue stage waits
                      Cover(running & ~issuing & valid & commit["last"])]   # a step completes
+
+class _ShadowQueue:
+    """A queue of expected values for :meth:`LIFArray._watch` (``depth`` registers; asserted never to overflow)."""
+
+    def __init__(self, m, shape, depth, name):
+        self.m, self.depth = m, depth
+        self.slots = [Signal(shape, name=f"{name}{i}") for i in range(depth)]
+        self.count = Signal(range(depth + 1), name=f"{name}_count")
+        self.head = self.slots[0]
+
+    def update(self, push, value, pop):
+        m, slots = self.m, self.slots
+        m.d.comb += Assert(~push | pop | (self.count < self.depth))
+        m.d.sync += self.count.eq(self.count + push - pop)
+        tail = self.count - pop                        # where a pushed value lands
+        for i, slot in enumerate(slots):
+            after_pop = slots[i + 1] if i + 1 < len(slots) else slot
+            m.d.sync += slot.eq(Mux(push & (tail == i), value, Mux(pop, after_pop, slot)))
+
 
 def _neuron(first, lane, lanes, width):
     """Neuron index of ``lane`` in the group named by ``first`` (see the FIFO entries in ``elaborate``)."""

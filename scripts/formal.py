@@ -3,7 +3,8 @@
 """``make formal``: every proof of ``lifgen.sim.formal`` with SymbiYosys; exit 1 if any fails.
 
 The core's properties (``FORMAL_CASES``), the update rule at full widths (``RULE_CASES``), the step timing
-(``TIMING_CASES``) and the host link's frame parser (``PARSER_CASES``).
+(``TIMING_CASES``), the host link's frame parser (``PARSER_CASES``) and the bounded end-to-end check of one
+watched neuron (``WATCH_CASES``: ``bmc`` instead of ``prove``).
 
 Usage: .venv/bin/python scripts/formal.py [--out DIR] [-k TEXT]   (work files and counterexample traces: DIR,
 default build/formal; -k runs only the proofs whose name contains TEXT)
@@ -30,6 +31,10 @@ def proofs():
                partial(formal.prove_step_timing, name, LIFParams(**params), neurons, CoreConfig(**core)))
     for name, kwargs in formal.PARSER_CASES:
         yield name, f"frame parser, {kwargs}", partial(formal.prove_parser, name, **kwargs)
+    for name, params, neurons, core, depth in formal.WATCH_CASES:
+        yield (name, f"watched neuron, {neurons} neurons, {core}, {depth} cycles",
+               partial(formal.check_watched_neuron, name, LIFParams(**params), neurons, CoreConfig(**core),
+                       depth=depth))
 
 
 def main():
@@ -43,9 +48,10 @@ def main():
         print(f"formal: [{i}/{len(chosen)}] {name}: {what} ...", file=sys.stderr, flush=True)
         workdir = os.path.join(args.out, name)
         result = run(workdir)
-        ok = result["prove"] == "PASS" and result["cover"] == "PASS"
+        check = "prove" if "prove" in result else "bmc"
+        ok = result[check] == "PASS" and result["cover"] == "PASS"
         failed += not ok
-        print(f"formal: {name}: prove {result['prove']}, cover {result['cover']} ({result['seconds']} s)"
+        print(f"formal: {name}: {check} {result[check]}, cover {result['cover']} ({result['seconds']} s)"
               + ("" if ok else f"; failed: {', '.join(result['failed']) or '-'}; logs and traces in {workdir}"),
               flush=True)
     print(f"formal: {len(chosen) - failed} of {len(chosen)} proofs passed")

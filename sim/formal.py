@@ -33,8 +33,9 @@ from amaranth.lib.wiring import In
 from lifgen.errors import ToolError
 from lifgen.params import CoreConfig, FixedParams, LIFParams
 
-__all__ = ["FORMAL_CASES", "PARSER_CASES", "RULE_CASES", "TIMING_CASES", "RuleProof", "StepTimingProof", "prove",
-           "prove_parser", "prove_rule", "prove_step_timing"]
+__all__ = ["FORMAL_CASES", "PARSER_CASES", "RULE_CASES", "TIMING_CASES", "WATCH_CASES", "RuleProof",
+           "StepTimingProof", "check_watched_neuron", "prove", "prove_parser", "prove_rule",
+           "prove_step_timing"]
 
 # (name, LIFParams keywords, neurons, CoreConfig keywords)
 FORMAL_CASES = [
@@ -45,6 +46,12 @@ FORMAL_CASES = [
      dict(lanes=2, spike_fifo_depth=3, mul_stages=2, add_stages=1)),
     ("p1-spram", dict(width=8, frac=2, gain_bits=8, tau_ms=2.0, dt_ms=0.5, v_rest_mv=-20.0, v_reset_mv=-20.0,
                       v_th_mv=-16.0, t_ref_ms=1.0), 4, dict(storage="spram", spike_fifo_depth=2)),
+    ("p2-dp16kd", dict(width=8, frac=2, gain_bits=8, tau_ms=2.0, dt_ms=0.5, v_rest_mv=-20.0, v_reset_mv=-20.0,
+                       v_th_mv=-16.0, t_ref_ms=1.0, reset="subtract"), 5,
+     dict(storage="dp16kd", lanes=2, spike_fifo_depth=3)),
+    ("p3-dp16kd", dict(width=8, frac=2, gain_bits=8, tau_ms=2.0, dt_ms=0.5, v_rest_mv=-20.0, v_reset_mv=-20.0,
+                       v_th_mv=-16.0, t_ref_ms=1.0, reset="subtract"), 5,
+     dict(storage="dp16kd", lanes=3, spike_fifo_depth=3, trace=True, trace_fifo_depth=2)),
 ]
 
 
@@ -89,9 +96,10 @@ def _tool_dir(root):
 
 def _run_sby(name, design, workdir, *, tasks, depth, timeout, cover_depth=None, map_memories=True):
     """Write ``design`` (an Amaranth component, elaborated for the ``formal`` platform) as RTLIL and a ``.sby``
-    file with ``tasks`` (``prove``, ``cover``), run ``yowasp-sby``; returns ``{task: status, "seconds": s,
-    "log": tail, "failed": [the assertions a counterexample breaks, "top.<id> at <file>:<line> step <k>"]}``. ``depth`` is the induction length of ``prove`` and, unless ``cover_depth`` is given, the
-    bound of the ``cover`` search."""
+    file with ``tasks`` (``prove``, ``bmc``, ``cover``), run ``yowasp-sby``; returns ``{task: status,
+    "seconds": s, "log": tail, "failed": [the assertions a counterexample breaks, "top.<id> at <file>:<line>
+    step <k>"]}``. ``depth`` is the induction length of ``prove``, the bound of ``bmc`` and, unless
+    ``cover_depth`` is given, the bound of the ``cover`` search."""
     from amaranth.back import rtlil
 
     workdir = pathlib.Path(workdir)
@@ -186,6 +194,29 @@ def prove_parser(name, workdir, *, neurons=2, lanes=1, depth=8, cover_depth=30, 
     link.formal_invariants = invariants
     return _run_sby(name, link, workdir, tasks=tasks, depth=depth, cover_depth=cover_depth,
                     timeout=timeout, map_memories=False)
+
+
+# (name, LIFParams keywords, neurons, CoreConfig keywords, depth) for :func:`check_watched_neuron`; each depth
+# (cycles from reset) reaches the watched neuron's second step, and the search time doubles every few cycles more
+WATCH_CASES = [
+    ("w3-bram", FORMAL_CASES[1][1], 3, dict(spike_fifo_depth=3, trace=True, trace_fifo_depth=3), 22),
+    ("w2-spram", FORMAL_CASES[2][1], 2, dict(storage="spram", spike_fifo_depth=2, trace=True, trace_fifo_depth=2),
+     24),
+    ("w3-dp16kd-lanes2", FORMAL_CASES[3][1], 3, dict(storage="dp16kd", lanes=2, spike_fifo_depth=3, trace=True), 24),
+]
+
+
+def check_watched_neuron(name, params: LIFParams, neurons, config: CoreConfig, workdir, *, depth, timeout=1800):
+    """Bounded model check of the array's end-to-end checks on one neuron (``lifgen.hw.core.LIFArray._watch``):
+    for ``depth`` cycles from reset, every input free (steps, input writes, ``ready`` of every stream, reset),
+    the storage gives back what was committed for the watched neuron and the FIFOs and their unpacking deliver
+    exactly its events; then a cover search that the neuron's second step, a spike and a trace event of it are
+    reached. Bounded, not a proof for every time: see ``LIFArray._watch``. Returns
+    ``{"bmc": status, "cover": status, ...}`` as :func:`prove` does."""
+    from lifgen.hw.core import LIFArray
+    array = LIFArray(params.fixed, neurons, config, behavioural=True)
+    array.formal_covers, array.formal_watch = False, True
+    return _run_sby(name, array, workdir, tasks=("bmc", "cover"), depth=depth, timeout=timeout)
 
 
 class StepTimingProof(wiring.Component):

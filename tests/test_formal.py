@@ -7,20 +7,22 @@
 - ``RULE_CASES``: the update rule's logic equal to the README's rule in exact integers, at full widths.
 - ``TIMING_CASES``: ``busy`` falls exactly ``step_cycles`` after an accept when every stream is ready.
 - ``PARSER_CASES``: the host link changes neuron state only for a frame whose CRC matched.
+- ``WATCH_CASES``: a bounded check (two steps from reset, every input free) that one neuron, any of them, reads
+  back what was committed for it and that exactly its events leave the streams, with their step and v.
 """
 
 import pathlib
 
 import pytest
-from amaranth.hdl import Cat, Const
+from amaranth.hdl import Cat, Const, Signal
 from amaranth.lib.fifo import SyncFIFOBuffered
 
 from lifgen.hw import core, rule
 from lifgen.params import CoreConfig, LIFParams
 from lifgen.sim import formal
 from lifgen.boards import link
-from lifgen.sim.formal import (FORMAL_CASES, PARSER_CASES, RULE_CASES, TIMING_CASES, prove, prove_parser, prove_rule,
-                               prove_step_timing)
+from lifgen.sim.formal import (FORMAL_CASES, PARSER_CASES, RULE_CASES, TIMING_CASES, WATCH_CASES, check_watched_neuron,
+                               prove, prove_parser, prove_rule, prove_step_timing)
 
 
 def _passed(result):
@@ -46,6 +48,56 @@ def test_step_timing_is_proved(tmp_path, name, params, neurons, core_kw):
 @pytest.mark.parametrize("name, kwargs", PARSER_CASES, ids=[c[0] for c in PARSER_CASES])
 def test_frame_parser_is_proved(tmp_path, name, kwargs):
     _passed(prove_parser(name, tmp_path, **kwargs))
+
+
+@pytest.mark.parametrize("name, params, neurons, core_kw, depth", WATCH_CASES, ids=[c[0] for c in WATCH_CASES])
+def test_watched_neuron_is_checked(tmp_path, name, params, neurons, core_kw, depth):
+    result = check_watched_neuron(name, LIFParams(**params), neurons, CoreConfig(**core_kw), tmp_path, depth=depth)
+    assert result["bmc"] == "PASS", result["log"]
+    assert result["cover"] == "PASS", result["log"]
+
+
+def _watch_fails(tmp_path, case):
+    name, params, neurons, core_kw, depth = case
+    result = check_watched_neuron("mutant", LIFParams(**params), neurons, CoreConfig(**core_kw), tmp_path,
+                                  depth=depth)
+    assert result["bmc"] == "FAIL", result["log"]
+    return [_source_line(where) for where in result["failed"]]
+
+
+def _source_line(where):
+    """The line of source a failed assertion ("top.<id> at <file>:<line> step <k>") was written on."""
+    path, line = where.split(" at ", 1)[1].rsplit(" step ", 1)[0].rsplit(":", 1)
+    return pathlib.Path(path).read_text().splitlines()[int(line) - 1]
+
+
+def test_watch_catches_events_unpacked_into_the_wrong_lane(tmp_path, monkeypatch):
+    real = core._neuron
+    monkeypatch.setattr(core, "_neuron", lambda first, lane, lanes, width: real(first, lanes - 1 - lane, lanes, width))
+    failed = _watch_fails(tmp_path, WATCH_CASES[2])
+    assert any("tr.payload.v == trace_vs.head" in line for line in failed), failed
+
+
+class _NeighbourWrites:
+    """A storage whose input writes land on the neighbouring neuron (neuron ^ 1)."""
+
+    def __init__(self, storage):
+        self._storage = storage
+        self.in_neuron = Signal.like(storage.in_neuron)
+
+    def __getattr__(self, name):
+        return getattr(self._storage, name)
+
+    def elaborate(self, m):
+        self._storage.elaborate(m)
+        m.d.comb += self._storage.in_neuron.eq(self.in_neuron ^ 1)
+
+
+def test_watch_catches_an_input_write_to_the_wrong_neuron(tmp_path, monkeypatch):
+    real = core.make_storage
+    monkeypatch.setattr(core, "make_storage", lambda *args, **kwargs: _NeighbourWrites(real(*args, **kwargs)))
+    failed = _watch_fails(tmp_path, WATCH_CASES[0])
+    assert any('read_lanes[j]["u"] == u' in line for line in failed), failed
 
 
 def _failed_assertion(result):
