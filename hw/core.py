@@ -107,6 +107,7 @@ class LIFArray(wiring.Component):
         self.behavioural = behavioural
         self.formal_covers = True                     # see _properties
         self.formal_watch = False                     # see _watch
+        self.formal_watch_rule = False                # see _watch
         self.index_bits = index_bits(neurons)
         members = {
             "step": In(1),
@@ -308,9 +309,11 @@ class LIFArray(wiring.Component):
         whatever the bypass, collision and reset behaviour of the storage); every spike event and trace event of w
         leaving the streams is the next one committed, with its step number and v; and once the array has been
         idle with nothing on ``spikes`` for ``fifo_latency + 1`` cycles, no committed spike of w is still missing.
-        That the commit computes the rule from what was read is left to the simulations against the golden model
-        (a second copy of the rule here made the search several times slower); the rule itself is
-        ``lifgen.sim.formal.RuleProof``'s."""
+        With ``formal_watch_rule`` also asserted: the commit of w writes what the rule
+        (``lifgen.hw.rule.update_rule``, proved equal to the README's rule by ``lifgen.sim.formal.RuleProof``)
+        gives for the shadow, so the pipeline feeds the rule w's own v, r and u; this second copy of the rule makes
+        the search several times slower, so it runs at a small W. A cover shows a refractory period ending where
+        it is one step long (NREF = 1)."""
         from amaranth.asserts import AnyConst                # amaranth.hdl does not export it (0.5)
         c, N, P = self.constants, self.neurons, self.config.lanes
         w = Signal(range(N))
@@ -320,25 +323,36 @@ class LIFArray(wiring.Component):
         with m.If(self.cur.valid & self.cur.ready & (self.cur.payload.neuron == w)):
             m.d.sync += u.eq(self.cur.payload.u)
 
+        if self.formal_watch_rule:
+            from .rule import update_rule
+            want_v, want_r, want_spike = update_rule(m, c, v, r if c.ref_width else Const(0, 1), u)
+
         def neuron(ctrl, j):
             return (ctrl["first"] if "first" in ctrl else ctrl["grp"] * P) + j
 
         read_ctrl, read_lanes = read
         spike_steps = _ShadowQueue(m, STEP_BITS, 8, "watch_spike")
         trace_vs = _ShadowQueue(m, signed(c.W), 8, "watch_v")
-        pushed_spike, pushed_v = Signal(), Signal(signed(c.W))
+        pushed_spike, pushed_v, pushed_r = Signal(), Signal(signed(c.W)), Signal.like(r)
         for j in range(P):
             with m.If(read_ctrl["valid"] & (neuron(read_ctrl, j) == w)):
                 m.d.comb += [Assert(read_lanes[j]["v"] == v), Assert(read_lanes[j]["u"] == u)]
                 if c.ref_width:
                     m.d.comb += Assert(read_lanes[j]["r"] == r)
             with m.If(present[j] & (neuron(commit, j) == w)):
-                m.d.comb += [pushed_spike.eq(lanes[j]["spike"]), pushed_v.eq(lanes[j]["v_new"])]
+                m.d.comb += [pushed_spike.eq(lanes[j]["spike"]), pushed_v.eq(lanes[j]["v_new"]),
+                             pushed_r.eq(lanes[j]["r_new"])]
+                if self.formal_watch_rule:
+                    m.d.comb += [Assert(lanes[j]["v_new"] == want_v), Assert(lanes[j]["spike"] == want_spike)]
+                    if c.ref_width:
+                        m.d.comb += Assert(lanes[j]["r_new"] == want_r)
                 m.d.sync += [v.eq(lanes[j]["v_new"]), r.eq(lanes[j]["r_new"])]
         committed = Cat(present[j] & (neuron(commit, j) == w) for j in range(P)).any()
         once = Signal()                                  # w has been committed since reset
         m.d.sync += once.eq(once | committed)
         m.d.comb += Cover(committed & once)              # the search reaches w's second step
+        if c.NREF == 1:                                  # a refractory period ends (within the bound)
+            m.d.comb += Cover(committed & (r != 0) & (pushed_r == 0))
 
         out = self.spikes
         spike_out = out.valid & out.ready & (out.payload.neuron == w)

@@ -31,10 +31,10 @@ def proofs():
                partial(formal.prove_step_timing, name, LIFParams(**params), neurons, CoreConfig(**core)))
     for name, kwargs in formal.PARSER_CASES:
         yield name, f"frame parser, {kwargs}", partial(formal.prove_parser, name, **kwargs)
-    for name, params, neurons, core, depth in formal.WATCH_CASES:
-        yield (name, f"watched neuron, {neurons} neurons, {core}, {depth} cycles",
+    for name, params, neurons, core, depth, rule in formal.WATCH_CASES:
+        yield (name, f"watched neuron{' and its rule' if rule else ''}, {neurons} neurons, {core}, {depth} cycles",
                partial(formal.check_watched_neuron, name, LIFParams(**params), neurons, CoreConfig(**core),
-                       depth=depth))
+                       depth=depth, rule=rule))
 
 
 def main():

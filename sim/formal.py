@@ -196,26 +196,35 @@ def prove_parser(name, workdir, *, neurons=2, lanes=1, depth=8, cover_depth=30, 
                     timeout=timeout, map_memories=False)
 
 
-# (name, LIFParams keywords, neurons, CoreConfig keywords, depth) for :func:`check_watched_neuron`; each depth
-# (cycles from reset) reaches the watched neuron's second step, and the search time doubles every few cycles more
+# W = 4 constants under which a neuron can spike in its first step and a refractory period is one step long
+W4_SPIKING = dict(width=4, frac=0, gain_bits=4, tau_ms=1.0, dt_ms=1.0, v_rest_mv=-4.0, v_reset_mv=-4.0,
+                  v_th_mv=-1.0, reset="subtract", t_ref_ms=1.0)
+
+# (name, LIFParams keywords, neurons, CoreConfig keywords, depth, rule) for :func:`check_watched_neuron`; each
+# depth (cycles from reset) reaches the watched neuron's second step, and the search time doubles every few
+# cycles more; ``rule``: also check the commit's arithmetic against the rule (slower: W = 4 there)
 WATCH_CASES = [
-    ("w3-bram", FORMAL_CASES[1][1], 3, dict(spike_fifo_depth=3, trace=True, trace_fifo_depth=3), 22),
+    ("w3-bram", FORMAL_CASES[1][1], 3, dict(spike_fifo_depth=3, trace=True, trace_fifo_depth=3), 22, False),
     ("w2-spram", FORMAL_CASES[2][1], 2, dict(storage="spram", spike_fifo_depth=2, trace=True, trace_fifo_depth=2),
-     24),
-    ("w3-dp16kd-lanes2", FORMAL_CASES[3][1], 3, dict(storage="dp16kd", lanes=2, spike_fifo_depth=3, trace=True), 24),
+     24, False),
+    ("w3-dp16kd-lanes2", FORMAL_CASES[3][1], 3, dict(storage="dp16kd", lanes=2, spike_fifo_depth=3, trace=True), 24,
+     False),
+    ("w3-bram-rule-w4", W4_SPIKING, 3, dict(spike_fifo_depth=3, trace=True, trace_fifo_depth=3), 22, True),
 ]
 
 
-def check_watched_neuron(name, params: LIFParams, neurons, config: CoreConfig, workdir, *, depth, timeout=1800):
+def check_watched_neuron(name, params: LIFParams, neurons, config: CoreConfig, workdir, *, depth, rule=False,
+                         timeout=1800):
     """Bounded model check of the array's end-to-end checks on one neuron (``lifgen.hw.core.LIFArray._watch``):
     for ``depth`` cycles from reset, every input free (steps, input writes, ``ready`` of every stream, reset),
     the storage gives back what was committed for the watched neuron and the FIFOs and their unpacking deliver
-    exactly its events; then a cover search that the neuron's second step, a spike and a trace event of it are
-    reached. Bounded, not a proof for every time: see ``LIFArray._watch``. Returns
+    exactly its events (``rule``: and its commits write what the update rule gives for its state); then a cover
+    search that the neuron's second step, a spike and a trace event of it are reached (and, where the refractory
+    period is one step, its end). Bounded, not a proof for every time: see ``LIFArray._watch``. Returns
     ``{"bmc": status, "cover": status, ...}`` as :func:`prove` does."""
     from lifgen.hw.core import LIFArray
     array = LIFArray(params.fixed, neurons, config, behavioural=True)
-    array.formal_covers, array.formal_watch = False, True
+    array.formal_covers, array.formal_watch, array.formal_watch_rule = False, True, rule
     return _run_sby(name, array, workdir, tasks=("bmc", "cover"), depth=depth, timeout=timeout)
 
 

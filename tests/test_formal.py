@@ -8,7 +8,8 @@
 - ``TIMING_CASES``: ``busy`` falls exactly ``step_cycles`` after an accept when every stream is ready.
 - ``PARSER_CASES``: the host link changes neuron state only for a frame whose CRC matched.
 - ``WATCH_CASES``: a bounded check (two steps from reset, every input free) that one neuron, any of them, reads
-  back what was committed for it and that exactly its events leave the streams, with their step and v.
+  back what was committed for it and that exactly its events leave the streams, with their step and v; at W = 4
+  also that each of its commits is the update rule applied to its state and input.
 """
 
 import pathlib
@@ -50,17 +51,18 @@ def test_frame_parser_is_proved(tmp_path, name, kwargs):
     _passed(prove_parser(name, tmp_path, **kwargs))
 
 
-@pytest.mark.parametrize("name, params, neurons, core_kw, depth", WATCH_CASES, ids=[c[0] for c in WATCH_CASES])
-def test_watched_neuron_is_checked(tmp_path, name, params, neurons, core_kw, depth):
-    result = check_watched_neuron(name, LIFParams(**params), neurons, CoreConfig(**core_kw), tmp_path, depth=depth)
+@pytest.mark.parametrize("name, params, neurons, core_kw, depth, rule", WATCH_CASES, ids=[c[0] for c in WATCH_CASES])
+def test_watched_neuron_is_checked(tmp_path, name, params, neurons, core_kw, depth, rule):
+    result = check_watched_neuron(name, LIFParams(**params), neurons, CoreConfig(**core_kw), tmp_path, depth=depth,
+                                  rule=rule)
     assert result["bmc"] == "PASS", result["log"]
     assert result["cover"] == "PASS", result["log"]
 
 
 def _watch_fails(tmp_path, case):
-    name, params, neurons, core_kw, depth = case
+    name, params, neurons, core_kw, depth, rule = case
     result = check_watched_neuron("mutant", LIFParams(**params), neurons, CoreConfig(**core_kw), tmp_path,
-                                  depth=depth)
+                                  depth=depth, rule=rule)
     assert result["bmc"] == "FAIL", result["log"]
     return [_source_line(where) for where in result["failed"]]
 
@@ -76,6 +78,12 @@ def test_watch_catches_events_unpacked_into_the_wrong_lane(tmp_path, monkeypatch
     monkeypatch.setattr(core, "_neuron", lambda first, lane, lanes, width: real(first, lanes - 1 - lane, lanes, width))
     failed = _watch_fails(tmp_path, WATCH_CASES[2])
     assert any("tr.payload.v == trace_vs.head" in line for line in failed), failed
+
+
+def test_watch_with_the_rule_catches_a_pipeline_that_drops_the_input(tmp_path, monkeypatch):
+    monkeypatch.setattr(core, "leak_input", lambda c, v, u: c.VREST - v)   # the core's copy only, not the rule's
+    failed = _watch_fails(tmp_path, WATCH_CASES[3])
+    assert any('lanes[j]["v_new"] == want_v' in line for line in failed), failed
 
 
 class _NeighbourWrites:
