@@ -113,7 +113,7 @@ def case_strategy(sims=("icarus",), max_neurons=40, max_steps=40):
         params = dict(tau_ms=draw(st.floats(1.0, 30.0)), dt_ms=dt, v_rest_mv=v_rest, v_reset_mv=v_reset,
                       v_th_mv=v_th, t_ref_ms=dt * draw(st.integers(0, 4)), width=width, frac=frac,
                       gain_bits=draw(st.integers(8, 20)), reset=draw(st.sampled_from(["value", "subtract"])))
-        storage = draw(st.sampled_from(["bram", "bram", "spram"]))
+        storage = draw(st.sampled_from(["bram", "bram", "spram", "dp16kd"]))
         core = dict(lanes=1 if storage == "spram" else draw(st.sampled_from([1, 2, 3, 4, 6, 8])),
                     storage=storage, read_stages=draw(st.integers(0, 2)), mul_stages=draw(st.integers(0, 3)),
                     add_stages=draw(st.integers(0, 2)), trace=draw(st.booleans()),
@@ -149,12 +149,13 @@ def run_case(case: Case):
     report = compare(ref, rtl)
     report["cycles_checked"], report["cycle_mismatches"] = 0, 0
     # the timing model applies while no stream holds the array back: spikes always taken, and the trace (one event a
-    # cycle) either off or keeping up (one lane, always taken)
+    # cycle) either off or keeping up (one lane, always taken, and a FIFO deep enough for a credit's round trip:
+    # depth - 1 >= min(groups, L + 3), the condition lifgen.sim.formal.TIMING_CASES proves)
+    tm = config.timing(case.neurons)
     trace_keeps_up = not config.trace or (config.lanes == 1 and case.trace_stall == 0
-                                          and config.trace_fifo_depth >= 16)
+                                          and config.trace_fifo_depth - 1 >= min(tm.groups, tm.latency + 3))
     unthrottled = (case.spikes_stall == 0 and trace_keeps_up and report["match"] and config.spike_fifo_depth >= 16)
     if unthrottled and len(rtl.accept_cycles) == case.steps:
-        tm = config.timing(case.neurons)
         predicted = timing.event_cycles_after(tm, ref.spikes, rtl.accept_cycles)
         if len(predicted) == len(rtl.spike_cycles) and _unthrottled_in_model(tm, ref.spikes, predicted, config,
                                                                               rtl.accept_cycles):
