@@ -419,6 +419,7 @@ class LIFArray(wiring.Component):
         m.d.comb += [Cover(issuing & ~room),                               # the issue stage waits
                      Cover(running & ~issuing & valid & commit["last"])]   # a step completes
 
+
 class _ShadowQueue:
     """A queue of expected values for :meth:`LIFArray._watch` (``depth`` registers; asserted never to overflow)."""
 
