@@ -51,7 +51,7 @@ BUILDS = [
 QUICK_BUILDS = [("icebreaker", 1024, 1, "spram", 2, 3, 2, 100, "array"),
                 ("ulx3s-85f", 4096, 2, "bram", 2, 3, 2, 200, "array")]
 
-SIM_CASES = [(32768, 1, "spram"), (98304, 6, "bram")]
+SIM_CASES = [(32768, 1, "spram"), (98304, 6, "bram"), (98304, 8, "dp16kd")]
 QUICK_SIM_CASES = [(4096, 1, "spram"), (6000, 6, "bram")]
 
 
