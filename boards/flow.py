@@ -9,13 +9,13 @@ a build directory it cannot write), then builds the
 
 import os
 
-from lifgen.errors import InputError, check_output_path
+from lifgen.errors import InputError, check_output_path, refused_quietly
 from lifgen.params import CoreConfig, LIFParams
 from lifgen.protocol import DEFAULT_BAUD
 
 from .build import build_bitstream, check_seed, program_command
 from .registry import check_fits, get_board
-from .top import ArrayTop, BoardTop, achievable_clock_hz, check_baud
+from .top import ArrayTop, BoardTop
 
 __all__ = ["TOPS", "build_for_board", "programming_command"]
 
@@ -37,15 +37,13 @@ def build_for_board(board_name, params: LIFParams, neurons, config: CoreConfig =
         raise InputError(f"the array top has no UART: a baud rate ({baud}) applies to the board top only",
                          field="baud")
     clock_hz = board.default_clock_hz if clock_mhz is None else clock_mhz * 1e6
-    # every refusal comes before a top exists: an Elaboratable never elaborated warns when it is collected
-    actual_hz = achievable_clock_hz(board, clock_hz)
-    if top == "board":
-        check_baud(actual_hz, baud)
-    out = check_output_path(out or os.path.join("build", board.name), "the build directory", "out", directory=True)
-    if top == "board":
+    if top == "board":          # the tops refuse a clock the PLL cannot make and a baud rate it cannot divide
         top = BoardTop(board, params, neurons, config, clock_hz=clock_hz, baud=baud)
     else:
         top = ArrayTop(board, params, neurons, config, clock_hz=clock_hz)
+    with refused_quietly(top):  # a top never elaborated would warn when collected, after the refusal
+        out = check_output_path(out or os.path.join("build", board.name), "the build directory", "out",
+                                directory=True)
     return build_bitstream(board, top, out, clock_hz=top.actual_clock_hz, seed=seed, neurons=neurons)
 
 

@@ -327,7 +327,7 @@ class LIFArray(wiring.Component):
             from .rule import update_rule
             want_v, want_r, want_spike = update_rule(m, c, v, r if c.ref_width else Const(0, 1), u)
 
-        def neuron(ctrl, j):
+        def neuron(ctrl, j):                             # not _neuron: the check must not share what it checks
             return (ctrl["first"] if "first" in ctrl else ctrl["grp"] * P) + j
 
         read_ctrl, read_lanes = read

@@ -37,21 +37,18 @@ __all__ = ["FORMAL_CASES", "PARSER_CASES", "RULE_CASES", "TIMING_CASES", "WATCH_
            "StepTimingProof", "check_watched_neuron", "prove", "prove_parser", "prove_rule",
            "prove_step_timing"]
 
+# the small constants of the core's checks: W = 8, VTH 4 mV above VREST
+W8 = dict(width=8, frac=2, gain_bits=8, tau_ms=2.0, dt_ms=0.5, v_rest_mv=-20.0, v_reset_mv=-20.0, v_th_mv=-16.0)
+W8_REFRACTORY = dict(W8, t_ref_ms=1.0)                       # two steps of dt
+W8_SUBTRACT = dict(W8_REFRACTORY, reset="subtract")
+
 # (name, LIFParams keywords, neurons, CoreConfig keywords)
 FORMAL_CASES = [
-    ("p1-bram", dict(width=8, frac=2, gain_bits=8, tau_ms=2.0, dt_ms=0.5, v_rest_mv=-20.0, v_reset_mv=-20.0,
-                     v_th_mv=-16.0), 3, dict(spike_fifo_depth=3, trace=True, trace_fifo_depth=3)),
-    ("p2-bram", dict(width=8, frac=2, gain_bits=8, tau_ms=2.0, dt_ms=0.5, v_rest_mv=-20.0, v_reset_mv=-20.0,
-                     v_th_mv=-16.0, t_ref_ms=1.0, reset="subtract"), 5,
-     dict(lanes=2, spike_fifo_depth=3, mul_stages=2, add_stages=1)),
-    ("p1-spram", dict(width=8, frac=2, gain_bits=8, tau_ms=2.0, dt_ms=0.5, v_rest_mv=-20.0, v_reset_mv=-20.0,
-                      v_th_mv=-16.0, t_ref_ms=1.0), 4, dict(storage="spram", spike_fifo_depth=2)),
-    ("p2-dp16kd", dict(width=8, frac=2, gain_bits=8, tau_ms=2.0, dt_ms=0.5, v_rest_mv=-20.0, v_reset_mv=-20.0,
-                       v_th_mv=-16.0, t_ref_ms=1.0, reset="subtract"), 5,
-     dict(storage="dp16kd", lanes=2, spike_fifo_depth=3)),
-    ("p3-dp16kd", dict(width=8, frac=2, gain_bits=8, tau_ms=2.0, dt_ms=0.5, v_rest_mv=-20.0, v_reset_mv=-20.0,
-                       v_th_mv=-16.0, t_ref_ms=1.0, reset="subtract"), 5,
-     dict(storage="dp16kd", lanes=3, spike_fifo_depth=3, trace=True, trace_fifo_depth=2)),
+    ("p1-bram", W8, 3, dict(spike_fifo_depth=3, trace=True, trace_fifo_depth=3)),
+    ("p2-bram", W8_SUBTRACT, 5, dict(lanes=2, spike_fifo_depth=3, mul_stages=2, add_stages=1)),
+    ("p1-spram", W8_REFRACTORY, 4, dict(storage="spram", spike_fifo_depth=2)),
+    ("p2-dp16kd", W8_SUBTRACT, 5, dict(storage="dp16kd", lanes=2, spike_fifo_depth=3)),
+    ("p3-dp16kd", W8_SUBTRACT, 5, dict(storage="dp16kd", lanes=3, spike_fifo_depth=3, trace=True, trace_fifo_depth=2)),
 ]
 
 
@@ -60,7 +57,7 @@ FORMAL_CASES = [
 RULE_CASES = [
     ("rule-default", {}),
     ("rule-subtract", dict(reset="subtract", t_ref_ms=2.0, v_reset_mv=-72.0)),
-    ("rule-w8", FORMAL_CASES[1][1]),
+    ("rule-w8", W8_SUBTRACT),
     ("rule-w32", dict(width=32, frac=16, gain_bits=28, tau_ms=1.0, dt_ms=1.0, reset="subtract",
                       v_reset_mv=-60.0, t_ref_ms=3.0)),
     ("rule-w4", dict(width=4, frac=0, gain_bits=4, tau_ms=3.0, dt_ms=1.0, v_rest_mv=-4.0, v_reset_mv=-4.0,
@@ -72,9 +69,9 @@ RULE_CASES = [
 # (name, LIFParams keywords, neurons, CoreConfig keywords) for :func:`prove_step_timing`, one lane: fewer groups
 # than the FIFOs have credits, and more, where each FIFO's depth - 1 covers a credit's round trip (L + 3 cycles)
 TIMING_CASES = [
-    ("t3-bram", FORMAL_CASES[0][1], 3, dict(spike_fifo_depth=4, trace=True, trace_fifo_depth=4)),
-    ("t12-bram", FORMAL_CASES[0][1], 12, dict(spike_fifo_depth=7, trace=True, trace_fifo_depth=7)),
-    ("t12-spram", FORMAL_CASES[2][1], 12, dict(storage="spram", spike_fifo_depth=8)),
+    ("t3-bram", W8, 3, dict(spike_fifo_depth=4, trace=True, trace_fifo_depth=4)),
+    ("t12-bram", W8, 12, dict(spike_fifo_depth=7, trace=True, trace_fifo_depth=7)),
+    ("t12-spram", W8_REFRACTORY, 12, dict(storage="spram", spike_fifo_depth=8)),
 ]
 
 
@@ -188,7 +185,7 @@ def prove_parser(name, workdir, *, neurons=2, lanes=1, depth=8, cover_depth=30, 
     ``tx.ready`` free; the 1,024-byte payload buffer stays a solver array. ``tasks=("bmc",)`` with
     ``invariants=False`` searches ``depth`` cycles for a break of the property alone."""
     from lifgen.boards.link import LinkedArray
-    params = LIFParams(**FORMAL_CASES[0][1])
+    params = LIFParams(**W8)
     config = CoreConfig(lanes=lanes, spike_fifo_depth=2, trace_fifo_depth=2)
     link = LinkedArray(params, neurons, config, clock_hz=1e6, dt_cycles=3, byte_cycles=2)
     link.formal_invariants = invariants
@@ -204,10 +201,10 @@ W4_SPIKING = dict(width=4, frac=0, gain_bits=4, tau_ms=1.0, dt_ms=1.0, v_rest_mv
 # depth (cycles from reset) reaches the watched neuron's second step, and the search time doubles every few
 # cycles more; ``rule``: also check the commit's arithmetic against the rule (slower: W = 4 there)
 WATCH_CASES = [
-    ("w3-bram", FORMAL_CASES[1][1], 3, dict(spike_fifo_depth=3, trace=True, trace_fifo_depth=3), 22, False),
-    ("w2-spram", FORMAL_CASES[2][1], 2, dict(storage="spram", spike_fifo_depth=2, trace=True, trace_fifo_depth=2),
+    ("w3-bram", W8_SUBTRACT, 3, dict(spike_fifo_depth=3, trace=True, trace_fifo_depth=3), 22, False),
+    ("w2-spram", W8_REFRACTORY, 2, dict(storage="spram", spike_fifo_depth=2, trace=True, trace_fifo_depth=2),
      24, False),
-    ("w3-dp16kd-lanes2", FORMAL_CASES[3][1], 3, dict(storage="dp16kd", lanes=2, spike_fifo_depth=3, trace=True), 24,
+    ("w3-dp16kd-lanes2", W8_SUBTRACT, 3, dict(storage="dp16kd", lanes=2, spike_fifo_depth=3, trace=True), 24,
      False),
     ("w3-bram-rule-w4", W4_SPIKING, 3, dict(spike_fifo_depth=3, trace=True, trace_fifo_depth=3), 22, True),
 ]
