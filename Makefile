@@ -32,7 +32,8 @@ test: setup
 
 # Every benchmark (builds, golden model against Brian2, simulators): bench/results.json and bench/results.md.
 # Brian2 2.9 needs numpy < 2.3, so it gets its own environment, .venv-brian2 (created once).
-# `make bench BENCH_ARGS="--quick"` is a short smoke run; `--only builds` (or golden, sim) runs one part.
+# `make bench BENCH_ARGS="--quick"` is a short smoke run; `--only builds` (or golden, sim) runs one part and keeps
+# the others from the last bench/results.json.
 BENCH_ARGS ?=
 bench: setup .venv-brian2/bin/python
 	$(PY) scripts/bench.py $(BENCH_ARGS)

@@ -13,7 +13,8 @@ Usage: .venv/bin/python scripts/bench.py [--quick] [--only builds,golden,sim] [-
   golden model, timed including the Verilator build (in a fresh build directory); and Icarus against Verilator
   on a 1,024-neuron array (cycles per second, build excluded).
 
-Every figure is measured when this runs, on this machine; nothing is asserted about speed. Progress goes to
+``--only`` runs some parts and keeps the others from the last ``results.json``, each part with the date it was
+measured. Every figure is measured when its part runs, on this machine; nothing is asserted about speed. Progress goes to
 stderr, one line per item.
 """
 
@@ -51,6 +52,7 @@ BUILDS = [
 QUICK_BUILDS = [("icebreaker", 1024, 1, "spram", 2, 3, 2, 100, "array"),
                 ("ulx3s-85f", 4096, 2, "bram", 2, 3, 2, 200, "array")]
 
+PARTS = ("builds", "golden", "sim")
 SIM_CASES = [(32768, 1, "spram"), (98304, 6, "bram"), (98304, 8, "dp16kd")]
 QUICK_SIM_CASES = [(4096, 1, "spram"), (6000, 6, "bram")]
 
@@ -154,9 +156,11 @@ def bench_sim(cases, quick):
 
 
 def markdown(results):
+    measured = results.get("measured", {})
+    when = ", ".join(f"{part} {measured[part]}" for part in PARTS if part in measured) or results["date"]
     lines = ["# lifgen benchmark results", "",
-             f"Measured {results['date']} on {results['machine']} with `make bench` "
-             f"(`{results['command']}`). Builds: nextpnr seed 1, estimates after place and route.", ""]
+             f"Measured on {results['machine']} with `{results['command']}` ({when}). "
+             "Builds: nextpnr seed 1, estimates after place and route.", ""]
     if "builds" in results:
         lines += ["| board | top | neurons | lanes | storage | L | LUTs | FFs | BRAM | SPRAM | DSP | Fmax MHz | "
                   "updates/s | step | RT N 1 ms | RT N 0.1 ms | build s |",
@@ -198,9 +202,23 @@ def main():
     parser.add_argument("--out", default=os.path.join(ROOT, "bench"), help="directory for results.json/.md")
     args = parser.parse_args()
     parts = set(args.only.split(","))
-    results = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    unknown = parts - set(PARTS)
+    if unknown:
+        parser.error(f"--only: unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
+    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    results = {"date": now,
                "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                "command": "make bench" + (" (--quick)" if args.quick else "")}
+    path = os.path.join(args.out, "results.json")
+    if parts != set(PARTS) and os.path.exists(path):
+        # a partial run keeps the other parts of the last results, each with the date it was measured
+        with open(path) as f:
+            previous = json.load(f)
+        for part in set(PARTS) - parts:
+            if part in previous:
+                results[part] = previous[part]
+                results.setdefault("measured", {})[part] = previous.get("measured", {}).get(part, previous["date"])
+    results.setdefault("measured", {}).update({part: now for part in parts})
     os.makedirs(args.out, exist_ok=True)
     if "builds" in parts:
         with tempfile.TemporaryDirectory() as tmp:
@@ -209,7 +227,7 @@ def main():
         results["golden"] = bench_golden(args.quick)
     if "sim" in parts:
         results["sim"] = bench_sim(QUICK_SIM_CASES if args.quick else SIM_CASES, args.quick)
-    with open(os.path.join(args.out, "results.json"), "w") as f:
+    with open(path, "w") as f:
         json.dump(results, f, indent=1)
     text = markdown(results)
     with open(os.path.join(args.out, "results.md"), "w") as f:

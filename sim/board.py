@@ -155,7 +155,8 @@ class SimulatedBoard:
                    "board_tb.v": wrapper_verilog("lif_board", self.bit_cycles)}
         key = {"params": self.params.as_dict(), "neurons": self.neurons, "core": self.config.as_dict(),
                "bit_cycles": self.bit_cycles, "clock_hz": self.clock_hz, "design": "board"}
-        return runner.prepare(self.sim, f"lif_board-N{self.neurons}", sources, "board_tb", key=key)
+        return runner.prepare(self.sim, f"lif_board-N{self.neurons}", sources, "board_tb", key=key,
+                              public=("board_tb",))
 
     def __enter__(self):
         build = self._build()

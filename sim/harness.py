@@ -114,7 +114,8 @@ def run_rtl(cfg: RTLConfig, u, steps, *, spikes_stall=0, trace_stall=0, cur_gap=
                # the wrapper opens its log relative to the simulator's working directory, the build directory
                "lif_tb.v": wrapper_verilog(cfg.name, cur_layout(n, c.W).size, spike_layout(n).size, trace_bits,
                                            "events.log")}
-    build = runner.prepare(cfg.sim, f"{cfg.name}-N{n}", sources, "lif_tb", key=cfg.key(), waves=waves)
+    build = runner.prepare(cfg.sim, f"{cfg.name}-N{n}", sources, "lif_tb", key=cfg.key(), waves=waves,
+                            public=("lif_tb", cfg.name))
 
     layout = cur_layout(n, c.W)
     segments = schedule_from_input(u, steps)

