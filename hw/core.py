@@ -14,7 +14,8 @@ the group index through these stages, one group per cycle (initiation interval 1
     issue   present group g's row to the storage (when the FIFOs have room for everything in flight)
     read    storage outputs valid (v, r, u per lane) ``storage_cycles`` later
     ram     ``CoreTiming.ram_regs`` registers on the storage output (SPRAM only, to make L - 1 odd)
-    mul     x = VREST - v + u, and ``mul_stages`` registers around the product x * G (0..3)
+    mul     x = VREST - v + u, and ``mul_stages`` registers around the product x * G (0..3): with two or more, the
+            first holds x and the others sit inside the product's adder tree (``lifgen.hw.rule.product``)
     commit  dv = (x*G + 2**(S-1)) >> S, clamp, threshold, reset, refractory, per lane;
             write v, r back; push the group's spikes (one FIFO entry: group, lane mask, step) and,
             with tracing, its trace (group, lane mask, P voltages)
@@ -240,10 +241,21 @@ class LIFArray(wiring.Component):
         if tm.mul_stages >= 2:
             ctrl = stage("x", **ctrl)
             lanes = [stage(f"x_l{j}", **lane) for j, lane in enumerate(lanes)]
-        lanes = [dict(v=lane["v"], r=lane["r"], p=product(c, lane["x"])) for lane in lanes]
-        for k in range(tm.mul_stages - (tm.mul_stages >= 2)):
+        # the product's other registers sit inside its adder tree (lifgen.hw.rule.product); v, r and the control
+        # pass the same number of registers beside it
+        tree_regs = tm.mul_stages - (tm.mul_stages >= 2)
+        products = []
+        for j, lane in enumerate(lanes):
+            level_no = iter(range(tree_regs))
+
+            def register(values, j=j):
+                k = next(level_no)
+                return list(stage(f"mul{k}_l{j}", **{f"p{i}": value for i, value in enumerate(values)}).values())
+            products.append(product(c, lane["x"], tree_regs, register))
+        for k in range(tree_regs):
             ctrl = stage(f"mul{k}", **ctrl)
-            lanes = [stage(f"mul{k}_l{j}", **lane) for j, lane in enumerate(lanes)]
+            lanes = [stage(f"mul{k}_l{j}_vr", v=lane["v"], r=lane["r"]) for j, lane in enumerate(lanes)]
+        lanes = [dict(v=lane["v"], r=lane["r"], p=p) for lane, p in zip(lanes, products)]
 
         # ---- update: v + dv, then clamp, threshold and reset; ``add_stages`` registers between -------------
         lanes = [dict(v_sum=leak_sum(c, lane["v"], lane["p"]), r=lane["r"]) for lane in lanes]

