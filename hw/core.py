@@ -14,8 +14,9 @@ the group index through these stages, one group per cycle (initiation interval 1
     issue   present group g's row to the storage (when the FIFOs have room for everything in flight)
     read    storage outputs valid (v, r, u per lane) ``storage_cycles`` later
     ram     ``CoreTiming.ram_regs`` registers on the storage output (SPRAM only, to make L - 1 odd)
-    mul     x = VREST - v + u, and ``mul_stages`` registers around the product x * G (0..3): with two or more, the
-            first holds x and the others sit inside the product's adder tree (``lifgen.hw.rule.product``)
+    mul     x = VREST - v + u (and v - VTH beside it), and ``mul_stages`` registers around the product x * G
+            (0..3): with two or more, the first holds x and the others sit inside the product's adder tree
+            (``lifgen.hw.rule.product``)
     commit  dv = (x*G + 2**(S-1)) >> S, clamp, threshold, reset, refractory, per lane;
             write v, r back; push the group's spikes (one FIFO entry: group, lane mask, step) and,
             with tracing, its trace (group, lane mask, P voltages)
@@ -45,7 +46,7 @@ from lifgen.errors import refused_quietly
 from lifgen.params import STEP_BITS, CoreConfig, FixedParams, check_storage, index_bits
 
 from .layouts import cur_layout, spike_layout, trace_layout
-from .rule import leak_input, leak_sum, product, update
+from .rule import leak_input, leak_sum, product, reaches_threshold, threshold_input, update
 from .storage import make_storage
 
 __all__ = ["LIFArray"]
@@ -144,14 +145,16 @@ class LIFArray(wiring.Component):
         # wiring), else the group's first neuron, g * P, counted alongside the group (no multiplier on the output)
         pow2 = P & (P - 1) == 0
         first_shape = range(groups) if pow2 else range(groups * P)
-        spike_entry = data.StructLayout({"first": first_shape, "mask": unsigned(P), "step": unsigned(STEP_BITS)})
+        # `single`: the mask has one lane (computed before the FIFO, so nothing but a register follows its memory)
+        spike_entry = data.StructLayout({"first": first_shape, "mask": unsigned(P), "single": unsigned(1),
+                                         "step": unsigned(STEP_BITS)})
         m.submodules.spike_fifo = spike_fifo = SyncFIFOBuffered(
             width=spike_entry.size, depth=self.config.spike_fifo_depth)
         _unpack(m, spike_fifo, spike_entry, P, self.spikes,
                 lambda entry, lane: {"neuron": _neuron(entry.first, lane, P, A), "step": entry.step})
         fifos = [spike_fifo]
         if self.has_trace:
-            trace_entry = data.StructLayout({"first": first_shape, "mask": unsigned(P),
+            trace_entry = data.StructLayout({"first": first_shape, "mask": unsigned(P), "single": unsigned(1),
                                              "v": data.ArrayLayout(signed(W), P)})
             m.submodules.trace_fifo = trace_fifo = SyncFIFOBuffered(
                 width=trace_entry.size, depth=self.config.trace_fifo_depth)
@@ -237,12 +240,13 @@ class LIFArray(wiring.Component):
 
         # ---- mul: x = VREST - v + u and the product x * G; with two or more multiply registers the first one
         # holds x (the multiplier's input), the others its output --------------------------------------------
-        lanes = [dict(v=lane["v"], r=lane["r"], x=leak_input(c, lane["v"], lane["u"])) for lane in lanes]
+        lanes = [dict(v=lane["v"], r=lane["r"], x=leak_input(c, lane["v"], lane["u"]),
+                      vt=threshold_input(c, lane["v"])) for lane in lanes]
         if tm.mul_stages >= 2:
             ctrl = stage("x", **ctrl)
             lanes = [stage(f"x_l{j}", **lane) for j, lane in enumerate(lanes)]
-        # the product's other registers sit inside its adder tree (lifgen.hw.rule.product); v, r and the control
-        # pass the same number of registers beside it
+        # the product's other registers sit inside its adder tree (lifgen.hw.rule.product); v, r, v - VTH and the
+        # control pass the same number of registers beside it
         tree_regs = tm.mul_stages - (tm.mul_stages >= 2)
         products = []
         for j, lane in enumerate(lanes):
@@ -254,15 +258,18 @@ class LIFArray(wiring.Component):
             products.append(product(c, lane["x"], tree_regs, register))
         for k in range(tree_regs):
             ctrl = stage(f"mul{k}", **ctrl)
-            lanes = [stage(f"mul{k}_l{j}_vr", v=lane["v"], r=lane["r"]) for j, lane in enumerate(lanes)]
-        lanes = [dict(v=lane["v"], r=lane["r"], p=p) for lane, p in zip(lanes, products)]
+            lanes = [stage(f"mul{k}_l{j}_vr", v=lane["v"], r=lane["r"], vt=lane["vt"]) for j, lane in enumerate(lanes)]
+        lanes = [dict(v=lane["v"], r=lane["r"], vt=lane["vt"], p=p) for lane, p in zip(lanes, products)]
 
-        # ---- update: v + dv, then clamp, threshold and reset; ``add_stages`` registers between -------------
-        lanes = [dict(v_sum=leak_sum(c, lane["v"], lane["p"]), r=lane["r"]) for lane in lanes]
+        # ---- update: v + dv and, beside it, whether that reaches VTH; then clamp, threshold and reset;
+        # ``add_stages`` registers between -------------------------------------------------------------------
+        lanes = [dict(v_sum=leak_sum(c, lane["v"], lane["p"]), above=reaches_threshold(c, lane["vt"], lane["p"]),
+                      r=lane["r"]) for lane in lanes]
         if tm.add_stages >= 1:
             ctrl = stage("sum", **ctrl)
             lanes = [stage(f"sum_l{j}", **lane) for j, lane in enumerate(lanes)]
-        lanes = [dict(zip(("v_new", "r_new", "spike"), update(m, c, lane["v_sum"], lane["r"], f"l{j}")))
+        lanes = [dict(zip(("v_new", "r_new", "spike"), update(m, c, lane["v_sum"], lane["r"], lane["above"],
+                                                                       name=f"l{j}")))
                  for j, lane in enumerate(lanes)]
         if tm.add_stages >= 2:
             ctrl = stage("upd", **ctrl)
@@ -281,13 +288,15 @@ class LIFArray(wiring.Component):
         spike_mask = Cat(spikes)
         spike_push = Signal(spike_entry)
         m.d.comb += [
-            spike_push.first.eq(ctrl["grp"] if pow2 else ctrl["first"]), spike_push.mask.eq(spike_mask), spike_push.step.eq(step_no),
+            spike_push.first.eq(ctrl["grp"] if pow2 else ctrl["first"]), spike_push.mask.eq(spike_mask),
+            spike_push.single.eq(_one_lane(spike_mask)), spike_push.step.eq(step_no),
             spike_fifo.w_data.eq(spike_push.as_value()),
             spike_fifo.w_en.eq(spike_mask.any()),
         ]
         if self.has_trace:
             trace_push = Signal(trace_entry)
-            m.d.comb += [trace_push.first.eq(ctrl["grp"] if pow2 else ctrl["first"]), trace_push.mask.eq(present)]
+            m.d.comb += [trace_push.first.eq(ctrl["grp"] if pow2 else ctrl["first"]), trace_push.mask.eq(present),
+                         trace_push.single.eq(_one_lane(present))]
             m.d.comb += [trace_push.v[j].eq(v) for j, v in enumerate(trace_v)]
             m.d.comb += [trace_fifo.w_data.eq(trace_push.as_value()), trace_fifo.w_en.eq(valid)]
         for back, fifo in zip(returned, fifos):       # registered: credits come back a cycle late (safe)
@@ -458,8 +467,14 @@ def _neuron(first, lane, lanes, width):
     return (first + lane)[:width]
 
 
+def _one_lane(mask):
+    """``mask`` has at most one bit set (a FIFO entry's mask is never 0, so: exactly one)."""
+    return (mask & (mask - 1)) == 0
+
+
 def _unpack(m, fifo, entry_layout, lanes, source, payload):
-    """Drive stream ``source`` from a FIFO of group entries (``first``, ``mask`` of lanes, ...): one event per
+    """Drive stream ``source`` from a FIFO of group entries (``first``, ``mask`` of lanes, ``single``: the mask
+    has one lane, ...): one event per
     transfer for each set bit of ``mask``, lowest lane first. The head entry is taken out of the FIFO into a
     register (so the FIFO's memory drives nothing but that register) and the next one is loaded in the cycle its
     last event leaves: an entry pushed in cycle c offers its first event from c + 3 (``CoreTiming.fifo_latency``),
@@ -468,21 +483,27 @@ def _unpack(m, fifo, entry_layout, lanes, source, payload):
     """
     head = Signal(entry_layout)
     held = Signal()                                    # head holds an entry with events left to send
-    done = Signal(lanes)                               # lanes of the head entry already sent
-    pending = Signal(lanes)
-    lowest = Signal(lanes)
+    pending = Signal(lanes)                            # lanes of the head entry still to send
+    # pending has one lane left: the event on offer is the entry's last (always, with one lane)
+    last = Signal() if lanes > 1 else Const(1)
     lane = Signal(range(lanes))
-    m.d.comb += [pending.eq(head.mask & ~done), lowest.eq(pending & (~pending + 1))]
     for j in reversed(range(lanes)):
         with m.If(pending[j]):
             m.d.comb += lane.eq(j)
-    finishing = held & source.ready & ((pending & ~lowest) == 0)
+    # `pending` and `last` are registers computed a cycle ahead, so the FIFO's read enable and the head register's
+    # enable are a gate or two from registers
+    finishing = held & source.ready & last
     m.d.comb += [source.valid.eq(held), fifo.r_en.eq(~held | finishing)]
     fields = payload(head, lane)
     m.d.comb += [getattr(source.payload, k).eq(Mux(held, v, 0)) for k, v in fields.items()]
+    entry = entry_layout(fifo.r_data)
+    rest = pending & (pending - 1)                     # pending without its lowest lane
     with m.If(fifo.r_rdy & (~held | finishing)):
-        m.d.sync += [head.eq(fifo.r_data), held.eq(1), done.eq(0)]
+        m.d.sync += [head.eq(fifo.r_data), held.eq(1)]
+        if lanes > 1:
+            m.d.sync += [pending.eq(entry.mask), last.eq(entry.single)]
     with m.Elif(finishing):
-        m.d.sync += [held.eq(0), done.eq(0)]
-    with m.Elif(source.valid & source.ready):
-        m.d.sync += done.eq(done | lowest)
+        m.d.sync += held.eq(0)
+    if lanes > 1:
+        with m.Elif(source.valid & source.ready):
+            m.d.sync += [pending.eq(rest), last.eq(_one_lane(rest))]

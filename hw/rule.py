@@ -4,9 +4,11 @@
 The rule is cut into the pieces the pipeline of :class:`lifgen.hw.core.LIFArray` puts registers between::
 
     x     = leak_input(c, v, u)          VREST - v + u, exact
+    vt    = threshold_input(c, v)        v - VTH, exact, beside x
     p     = product(c, x)                x * G, exact: a tree of shifted additions (gain_terms), no multiplier
     v_sum = leak_sum(c, v, p)            v + ((p + 2**(S-1)) >> S), exact, in one adder
-    v_new, r_new, spike = update(m, c, v_sum, r)    clamp, threshold, reset, refractory
+    above = reaches_threshold(c, vt, p)  v_sum >= VTH, in a second adder beside that one
+    v_new, r_new, spike = update(m, c, v_sum, r, above)    clamp, threshold, reset, refractory
 
 :func:`update_rule` composes them without registers; ``lifgen.sim.formal`` proves that composition equal, for
 every input, to a plain transcription of the README's rule in exact integers (and that nothing wraps).
@@ -17,12 +19,18 @@ from amaranth.hdl import Cat, Const, Mux, Signal, signed, unsigned
 
 from lifgen.params import FixedParams
 
-__all__ = ["SHIFT_ADD_GAIN_BITS", "leak_input", "gain_terms", "product", "leak_sum", "update", "update_rule"]
+__all__ = ["SHIFT_ADD_GAIN_BITS", "leak_input", "threshold_input", "gain_terms", "product", "leak_sum",
+           "reaches_threshold", "update", "update_rule"]
 
 
 def leak_input(c: FixedParams, v, u):
     """x = VREST - v + u (Amaranth widens: exact)."""
     return c.VREST - v + u
+
+
+def threshold_input(c: FixedParams, v):
+    """vt = v - VTH (exact), for :func:`reaches_threshold`."""
+    return v - c.VTH
 
 
 def gain_terms(g):
@@ -78,8 +86,19 @@ def leak_sum(c: FixedParams, v, p):
     return (Cat(Const(1, 1), v).as_signed() + a) >> 1
 
 
-def update(m, c: FixedParams, v_sum, r, name="", probes=None):
+def reaches_threshold(c: FixedParams, vt, p):
+    """v_sum >= VTH from vt = v - VTH and p, without v_sum: v_sum - VTH = (2 vt + 1 + a) >> 1 with a = p >> (S-1)
+    (as in :func:`leak_sum`), and floor(y / 2) >= 0 exactly when y >= 0: the sign of one adder that works beside
+    leak_sum's, so the threshold needs no compare after v + dv."""
+    a = p >> (c.S - 1)
+    return ~(Cat(Const(1, 1), vt).as_signed() + a)[-1]
+
+
+def update(m, c: FixedParams, v_sum, r, above=None, name="", probes=None):
     """The rest of the rule from v_sum = v + dv and the refractory counter r: clamp, threshold, reset.
+    ``above``: v_sum >= VTH (:func:`reaches_threshold`), or None to compare here. The rule compares the clamped v1
+    with VTH; v_sum is compared instead, which is the same because clamping is monotonic and VMIN < VRESET < VTH
+    <= VMAX (``lifgen.params`` refuses other thresholds).
     Returns (v_new, r_new, spike): ``signed(W)``, ``max(1, ref_width)`` bits, 1 bit. With a dict as ``probes``,
     the intermediate values are put in it (``v1``, ``v_fired``, ``v_sub``) for the proofs."""
     # clamp to the W-bit range: v_sum is inside exactly when its bits from W-1 up are all equal
@@ -88,7 +107,7 @@ def update(m, c: FixedParams, v_sum, r, name="", probes=None):
     v1 = Mux(~negative & top.any(), c.vmax, Mux(negative & ~top.all(), c.vmin, v_sum[:c.W].as_signed()))
     refractory = (r != 0) if c.ref_width else Const(0)
     spike = Signal(name=f"spike_{name}" if name else "spike")
-    m.d.comb += spike.eq(~refractory & (v1 >= c.VTH))
+    m.d.comb += spike.eq(~refractory & (v_sum >= c.VTH if above is None else above))
     v_new = Signal(signed(c.W), name=f"v_new_{name}" if name else "v_new")
     r_new = Signal(max(1, c.ref_width), name=f"r_new_{name}" if name else "r_new")
     if c.subtract:
@@ -110,4 +129,5 @@ def update(m, c: FixedParams, v_sum, r, name="", probes=None):
 
 def update_rule(m, c: FixedParams, v, r, u, probes=None):
     """The whole rule without pipeline registers: (v, r, u) -> (v_new, r_new, spike)."""
-    return update(m, c, leak_sum(c, v, product(c, leak_input(c, v, u))), r, probes=probes)
+    p = product(c, leak_input(c, v, u))
+    return update(m, c, leak_sum(c, v, p), r, reaches_threshold(c, threshold_input(c, v), p), probes=probes)

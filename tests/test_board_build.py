@@ -32,11 +32,17 @@ from lifgen.hw.core import LIFArray
 from lifgen.params import CoreConfig, LIFParams
 
 
+WIDE_GAIN = LIFParams(tau_ms=2.0, dt_ms=0.5)
+
+
 class CoreTop(Elaboratable):
     """A stand-in board top: PLL clock, UART, LED and a ``LIFArray`` whose ports are all used."""
 
-    def __init__(self, board, neurons=64, clock_hz=None):
+    def __init__(self, board, neurons=64, clock_hz=None, params=None):
         self.board, self.neurons = board, neurons
+        # a 14-bit gain (G = 14,497): the product is a multiplier, for the DSP checks below (a gain of up to 12
+        # bits is a tree of additions in the logic, lifgen.hw.rule.product)
+        self.params = params or WIDE_GAIN
         self.clock_hz = clock_hz or board.default_clock_hz
         self.actual_hz = None
 
@@ -47,7 +53,7 @@ class CoreTop(Elaboratable):
         m.submodules.rx = rx = io.Buffer("i", uart.rx)
         m.submodules.tx = tx = io.Buffer("o", uart.tx)
         m.submodules.led = led = io.Buffer("o", self.board.request_led(platform))
-        m.submodules.core = core = LIFArray(LIFParams().fixed, self.neurons, CoreConfig())
+        m.submodules.core = core = LIFArray(self.params.fixed, self.neurons, CoreConfig())
         counter = Signal(32)
         seen = Signal()
         m.d.sync += [
