@@ -37,7 +37,7 @@ Reset: after ``rst`` the core writes v = VREST, r = 0, u = 0 into every neuron, 
 with ``busy`` high; only then is a step accepted.
 """
 
-from amaranth.hdl import Assert, Assume, Cat, Const, Cover, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Array, Assert, Assume, Cat, Const, Cover, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
@@ -467,9 +467,21 @@ def _neuron(first, lane, lanes, width):
     return (first + lane)[:width]
 
 
+def _lanes_set(mask):
+    """The number of bits set in ``mask``, capped at 3 (two bits), as look-up tables of at most four inputs (no
+    carry chain): per four bits of the mask a table, then a table per pair of counts."""
+    counts = [Array(Const(min(bin(i).count("1"), 3), 2) for i in range(1 << len(chunk)))[chunk]
+              for chunk in (mask[k:k + 4] for k in range(0, len(mask), 4))]
+    while len(counts) > 1:
+        pairs = [counts[k:k + 2] for k in range(0, len(counts), 2)]
+        counts = [Array(Const(min(i % 4 + i // 4, 3), 2) for i in range(16))[Cat(*pair)] if len(pair) == 2
+                  else pair[0] for pair in pairs]
+    return counts[0]
+
+
 def _one_lane(mask):
     """``mask`` has at most one bit set (a FIFO entry's mask is never 0, so: exactly one)."""
-    return (mask & (mask - 1)) == 0
+    return _lanes_set(mask) <= 1
 
 
 def _unpack(m, fifo, entry_layout, lanes, source, payload):
@@ -498,6 +510,7 @@ def _unpack(m, fifo, entry_layout, lanes, source, payload):
     m.d.comb += [getattr(source.payload, k).eq(Mux(held, v, 0)) for k, v in fields.items()]
     entry = entry_layout(fifo.r_data)
     rest = pending & (pending - 1)                     # pending without its lowest lane
+    two_left = _lanes_set(pending) <= 2                # so rest has one: no subtraction before `last`
     with m.If(fifo.r_rdy & (~held | finishing)):
         m.d.sync += [head.eq(fifo.r_data), held.eq(1)]
         if lanes > 1:
@@ -506,4 +519,4 @@ def _unpack(m, fifo, entry_layout, lanes, source, payload):
         m.d.sync += held.eq(0)
     if lanes > 1:
         with m.Elif(source.valid & source.ready):
-            m.d.sync += [pending.eq(rest), last.eq(_one_lane(rest))]
+            m.d.sync += [pending.eq(rest), last.eq(two_left)]

@@ -237,3 +237,23 @@ def test_reset_at_any_point_returns_to_the_post_reset_state(when, lanes, storage
     ref = fixed.run(c, after, steps)
     assert all(busy_after) and len(busy_after) == tm.clear_cycles
     assert spikes == [tuple(x) for x in ref.spikes.tolist()] and len(spikes) > 5
+
+
+@pytest.mark.parametrize("lanes", [1, 2, 3, 4, 5, 6, 8, 9, 12, 16])
+def test_lanes_set_counts_the_unpackers_lanes(lanes):
+    # the unpacker's `single` and `last` flags come from this count (capped at 3), built of small look-up tables
+    from amaranth.hdl import Module, Signal
+    from lifgen.hw.core import _lanes_set
+    m = Module()
+    mask, count = Signal(lanes), Signal(2)
+    m.d.comb += count.eq(_lanes_set(mask))
+    values = range(1 << lanes) if lanes <= 12 else [*range(0, 1 << lanes, 97), (1 << lanes) - 1]
+
+    async def bench(ctx):
+        for value in values:
+            ctx.set(mask, value)
+            assert ctx.get(count) == min(bin(value).count("1"), 3), value
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
