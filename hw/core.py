@@ -239,14 +239,13 @@ class LIFArray(wiring.Component):
             lanes = [stage(f"ram{k}_l{j}", **lane) for j, lane in enumerate(lanes)]
 
         # ---- mul: x = VREST - v + u and the product x * G; with two or more multiply registers the first one
-        # holds x (the multiplier's input), the others its output --------------------------------------------
+        # holds x, the others sit inside the product's adder tree (lifgen.hw.rule.product) ---------------------
         lanes = [dict(v=lane["v"], r=lane["r"], x=leak_input(c, lane["v"], lane["u"]),
                       vt=threshold_input(c, lane["v"])) for lane in lanes]
         if tm.mul_stages >= 2:
             ctrl = stage("x", **ctrl)
             lanes = [stage(f"x_l{j}", **lane) for j, lane in enumerate(lanes)]
-        # the product's other registers sit inside its adder tree (lifgen.hw.rule.product); v, r, v - VTH and the
-        # control pass the same number of registers beside it
+        # v, r, v - VTH and the control pass as many registers beside the product's tree as it has inside
         tree_regs = tm.mul_stages - (tm.mul_stages >= 2)
         products = []
         for j, lane in enumerate(lanes):
@@ -486,8 +485,7 @@ def _one_lane(mask):
 
 def _unpack(m, fifo, entry_layout, lanes, source, payload):
     """Drive stream ``source`` from a FIFO of group entries (``first``, ``mask`` of lanes, ``single``: the mask
-    has one lane, ...): one event per
-    transfer for each set bit of ``mask``, lowest lane first. The head entry is taken out of the FIFO into a
+    has one lane, ...): one event per transfer for each set bit of ``mask``, lowest lane first. The head entry is taken out of the FIFO into a
     register (so the FIFO's memory drives nothing but that register) and the next one is loaded in the cycle its
     last event leaves: an entry pushed in cycle c offers its first event from c + 3 (``CoreTiming.fifo_latency``),
     the following events in the next cycles. The payload is 0 while ``valid`` is low (the port contract promises
@@ -508,15 +506,15 @@ def _unpack(m, fifo, entry_layout, lanes, source, payload):
     m.d.comb += [source.valid.eq(held), fifo.r_en.eq(~held | finishing)]
     fields = payload(head, lane)
     m.d.comb += [getattr(source.payload, k).eq(Mux(held, v, 0)) for k, v in fields.items()]
-    entry = entry_layout(fifo.r_data)
-    rest = pending & (pending - 1)                     # pending without its lowest lane
-    two_left = _lanes_set(pending) <= 2                # so rest has one: no subtraction before `last`
     with m.If(fifo.r_rdy & (~held | finishing)):
         m.d.sync += [head.eq(fifo.r_data), held.eq(1)]
         if lanes > 1:
+            entry = entry_layout(fifo.r_data)
             m.d.sync += [pending.eq(entry.mask), last.eq(entry.single)]
     with m.Elif(finishing):
         m.d.sync += held.eq(0)
     if lanes > 1:
         with m.Elif(source.valid & source.ready):
-            m.d.sync += [pending.eq(rest), last.eq(two_left)]
+            # drop the lowest lane; two lanes left means one after this event (a table, no subtraction, before
+            # `last`)
+            m.d.sync += [pending.eq(pending & (pending - 1)), last.eq(_lanes_set(pending) <= 2)]

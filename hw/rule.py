@@ -94,11 +94,11 @@ def reaches_threshold(c: FixedParams, vt, p):
     return ~(Cat(Const(1, 1), vt).as_signed() + a)[-1]
 
 
-def update(m, c: FixedParams, v_sum, r, above=None, name="", probes=None):
+def update(m, c: FixedParams, v_sum, r, above, name="", probes=None):
     """The rest of the rule from v_sum = v + dv and the refractory counter r: clamp, threshold, reset.
-    ``above``: v_sum >= VTH (:func:`reaches_threshold`), or None to compare here. The rule compares the clamped v1
-    with VTH; v_sum is compared instead, which is the same because clamping is monotonic and VMIN < VRESET < VTH
-    <= VMAX (``lifgen.params`` refuses other thresholds).
+    ``above``: v_sum >= VTH (:func:`reaches_threshold`). The rule compares the clamped v1 with VTH; v_sum is
+    compared instead, which is the same because clamping is monotonic and VMIN < VRESET < VTH <= VMAX
+    (``lifgen.params`` refuses other thresholds).
     Returns (v_new, r_new, spike): ``signed(W)``, ``max(1, ref_width)`` bits, 1 bit. With a dict as ``probes``,
     the intermediate values are put in it (``v1``, ``v_fired``, ``v_sub``) for the proofs."""
     # clamp to the W-bit range: v_sum is inside exactly when its bits from W-1 up are all equal
@@ -107,7 +107,7 @@ def update(m, c: FixedParams, v_sum, r, above=None, name="", probes=None):
     v1 = Mux(~negative & top.any(), c.vmax, Mux(negative & ~top.all(), c.vmin, v_sum[:c.W].as_signed()))
     refractory = (r != 0) if c.ref_width else Const(0)
     spike = Signal(name=f"spike_{name}" if name else "spike")
-    m.d.comb += spike.eq(~refractory & (v_sum >= c.VTH if above is None else above))
+    m.d.comb += spike.eq(~refractory & above)
     v_new = Signal(signed(c.W), name=f"v_new_{name}" if name else "v_new")
     r_new = Signal(max(1, c.ref_width), name=f"r_new_{name}" if name else "r_new")
     if c.subtract:

@@ -210,6 +210,7 @@ def main():
                "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                "command": "make bench" + (" (--quick)" if args.quick else "")}
     path = os.path.join(args.out, "results.json")
+    measured = results["measured"] = dict.fromkeys(parts, now)
     if parts != set(PARTS) and os.path.exists(path):
         # a partial run keeps the other parts of the last results, each with the date it was measured
         with open(path) as f:
@@ -217,8 +218,7 @@ def main():
         for part in set(PARTS) - parts:
             if part in previous:
                 results[part] = previous[part]
-                results.setdefault("measured", {})[part] = previous.get("measured", {}).get(part, previous["date"])
-    results.setdefault("measured", {}).update({part: now for part in parts})
+                measured[part] = previous.get("measured", {}).get(part, previous["date"])
     os.makedirs(args.out, exist_ok=True)
     if "builds" in parts:
         with tempfile.TemporaryDirectory() as tmp:

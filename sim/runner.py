@@ -221,8 +221,7 @@ def prepare(sim, label, sources, toplevel, *, key, waves=None, public=None):
     check_simulator(sim)
     if sim == "icarus" and shutil.which("iverilog") is None:
         raise ToolError("Icarus Verilog is not installed (Debian/Ubuntu: apt-get install iverilog)")
-    digest = hashlib.sha256(json.dumps([sim, key] + ([sorted(public)] if public else []), sort_keys=True,
-                                       default=str).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(json.dumps([sim, key], sort_keys=True, default=str).encode()).hexdigest()[:12]
     directory = build_root() / f"{sim}-{label}-{digest}{'-waves' if waves is not None else ''}"
     directory.mkdir(parents=True, exist_ok=True)
     with _locked(directory):
