@@ -29,7 +29,7 @@ synchronous read port each):
 
 - state RAM: depth N, ``W + ref_width`` bits (v and the refractory counter);
 - input RAM: depth N, ``W`` bits;
-- spike FIFO: ``SyncFIFOBuffered(depth=spike_fifo_depth)``, whose RAM is ``spike_fifo_depth - 1`` deep and
+- spike FIFO: ``lifgen.hw.fifo.EventFIFO(depth=spike_fifo_depth)``, whose RAM is ``spike_fifo_depth - 1`` deep and
   ``index_bits(N) + STEP_BITS`` wide;
 - trace FIFO (with ``trace``): ``trace_fifo_depth - 1`` deep, ``index_bits(N) + W`` wide.
 

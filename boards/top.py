@@ -112,7 +112,8 @@ class BoardTop(Elaboratable):
 class ArrayTop(Elaboratable):
     """The neuron array alone on a board, to measure what it reaches after place and route: the board's clock
     (``boards.pll.clock_domain``), ``step`` held high, input writes and the consumers' ``ready`` driven by a
-    free-running xorshift register, and every output folded (XOR) into one register that drives the LED, so
+    free-running xorshift register (each ``ready`` a register of its own, high three cycles in four, as a
+    consumer's flow control would be), and every output folded (XOR) into one register that drives the LED, so
     that nothing is optimised away. It computes nothing useful; ``lifgen build --top array`` builds it."""
 
     def __init__(self, board, params: LIFParams, neurons, config: CoreConfig = CoreConfig(), *, clock_hz=None):
@@ -134,11 +135,13 @@ class ArrayTop(Elaboratable):
             array.step.eq(1),
             array.cur.valid.eq(state[31]),
             array.cur.payload.eq(Cat(state, state)[:cur_bits]),
-            array.spikes.ready.eq(state[30] | state[29]),
         ]
+        spikes_ready, trace_ready = Signal(init=1), Signal(init=1)
+        m.d.sync += [spikes_ready.eq(state[30] | state[29]), trace_ready.eq(state[28] | state[27])]
+        m.d.comb += array.spikes.ready.eq(spikes_ready)
         outputs = [array.busy, array.cur.ready, array.spikes.valid, array.spikes.payload.as_value()]
         if self.config.trace:
-            m.d.comb += array.trace.ready.eq(state[28] | state[27])
+            m.d.comb += array.trace.ready.eq(trace_ready)
             outputs += [array.trace.valid, array.trace.payload.as_value()]
         if self.config.peek:
             m.d.comb += array.peek_addr.eq(state)

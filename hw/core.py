@@ -39,12 +39,12 @@ with ``busy`` high; only then is a step accepted.
 
 from amaranth.hdl import Array, Assert, Assume, Cat, Const, Cover, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
-from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from lifgen.errors import refused_quietly
 from lifgen.params import STEP_BITS, CoreConfig, FixedParams, check_storage, index_bits
 
+from .fifo import EventFIFO
 from .layouts import cur_layout, spike_layout, trace_layout
 from .rule import leak_input, leak_sum, product, reaches_threshold, threshold_input, update
 from .storage import make_storage
@@ -148,7 +148,7 @@ class LIFArray(wiring.Component):
         # `single`: the mask has one lane (computed before the FIFO, so nothing but a register follows its memory)
         spike_entry = data.StructLayout({"first": first_shape, "mask": unsigned(P), "single": unsigned(1),
                                          "step": unsigned(STEP_BITS)})
-        m.submodules.spike_fifo = spike_fifo = SyncFIFOBuffered(
+        m.submodules.spike_fifo = spike_fifo = EventFIFO(
             width=spike_entry.size, depth=self.config.spike_fifo_depth)
         _unpack(m, spike_fifo, spike_entry, P, self.spikes,
                 lambda entry, lane: {"neuron": _neuron(entry.first, lane, P, A), "step": entry.step})
@@ -156,7 +156,7 @@ class LIFArray(wiring.Component):
         if self.has_trace:
             trace_entry = data.StructLayout({"first": first_shape, "mask": unsigned(P), "single": unsigned(1),
                                              "v": data.ArrayLayout(signed(W), P)})
-            m.submodules.trace_fifo = trace_fifo = SyncFIFOBuffered(
+            m.submodules.trace_fifo = trace_fifo = EventFIFO(
                 width=trace_entry.size, depth=self.config.trace_fifo_depth)
             _unpack(m, trace_fifo, trace_entry, P, self.trace,
                     lambda entry, lane: {"neuron": _neuron(entry.first, lane, P, A), "v": entry.v[lane]})
@@ -184,8 +184,8 @@ class LIFArray(wiring.Component):
         m.d.comb += [st.clear_en.eq(clearing), st.clear_row.eq(clear_row)]
 
         # ---- issue: only with room for this group and all in flight in every FIFO ----------------
-        # One credit per FIFO entry, depth - 1 of them (SyncFIFOBuffered takes a write while its inner FIFO of
-        # depth - 1 entries has room; its output register is not counted). Issuing a group takes a credit from
+        # One credit per FIFO entry, depth - 1 of them (an EventFIFO may take a write while its memory of depth - 1
+        # entries has room; the entry at its output is not counted). Issuing a group takes a credit from
         # every FIFO; a commit that pushes nothing returns it, and an entry leaving the FIFO returns one.
         # Invariant: credits + groups in flight + entries in the FIFO + credits on their way back = depth - 1.
         # `room` and `issue_last` are registers computed a cycle ahead, so `go` is one gate from registers.
@@ -196,12 +196,13 @@ class LIFArray(wiring.Component):
         m.d.comb += go.eq(issuing & room & st.read_ok)
         empty_next = []
         for credit, back in zip(credits, returned):
-            total = Signal(len(credit) + 1)
-            m.d.comb += total.eq(credit + back)
-            m.d.sync += credit.eq(total - go)
-            # the counter is 0 next cycle exactly when credit + returned equals go: `go`, which arrives last,
-            # meets two precomputed terms in the final gate
-            empty_next.append(Mux(go, total == 1, total == 0))
+            # credit + returned - go, with `go` (which arrives last) choosing between two sums of registers
+            total = credit + back
+            m.d.sync += credit.eq(Mux(go, total - 1, total))
+            # the counter is 0 next cycle exactly when credit + returned equals go (returned is 0..2): compares of
+            # the registers with small constants, no carry chain, and `go` meets them in the final gate
+            c0, c1, b0, b1 = credit == 0, credit == 1, back == 0, back == 1
+            empty_next.append(Mux(go, (c1 & b0) | (c0 & b1), c0 & b0))
         m.d.sync += room.eq(~Cat(empty_next).any())
         issue_last = Signal()                           # issue_grp == groups - 1
         with m.If(accept):
@@ -506,13 +507,15 @@ def _unpack(m, fifo, entry_layout, lanes, source, payload):
     m.d.comb += [source.valid.eq(held), fifo.r_en.eq(~held | finishing)]
     fields = payload(head, lane)
     m.d.comb += [getattr(source.payload, k).eq(Mux(held, v, 0)) for k, v in fields.items()]
-    with m.If(fifo.r_rdy & (~held | finishing)):
-        m.d.sync += [head.eq(fifo.r_data), held.eq(1)]
+    # the head holds an entry next cycle if the FIFO offers one (it is taken whenever the head is free or
+    # finishing) or the head's entry is not finishing: one gate. The head register loads whenever it may take an
+    # entry, offered or not (`held` says whether it holds one), so its enable does not wait for `r_rdy`.
+    m.d.sync += held.eq(fifo.r_rdy | (held & ~finishing))
+    with m.If(fifo.r_en):
+        m.d.sync += head.eq(fifo.r_data)
         if lanes > 1:
             entry = entry_layout(fifo.r_data)
             m.d.sync += [pending.eq(entry.mask), last.eq(entry.single)]
-    with m.Elif(finishing):
-        m.d.sync += held.eq(0)
     if lanes > 1:
         with m.Elif(source.valid & source.ready):
             # drop the lowest lane; two lanes left means one after this event (a table, no subtraction, before

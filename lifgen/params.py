@@ -370,7 +370,7 @@ class CoreTiming:
     - ``latency`` (L): a step accepted in cycle ``a`` commits group ``g`` in cycle ``a + L + g`` and ``busy``
       falls in cycle ``a + groups + L``: with ``step`` held high a step takes ``groups + L`` cycles.
     - ``fifo_latency``: an event pushed in cycle ``c`` is offered on ``spikes`` from cycle ``c + 3``: two
-      cycles through ``amaranth.lib.fifo.SyncFIFOBuffered`` and one into the register that sends a group's events
+      cycles through ``lifgen.hw.fifo.EventFIFO`` and one into the register that sends a group's events
       (the same holds for ``trace``). A group's events leave one per
       cycle in increasing neuron order, so with lanes a group with several spikes queues behind the previous
       one (``lifgen.golden.timing.event_cycles`` models the queue).

@@ -16,9 +16,9 @@ import pathlib
 
 import pytest
 from amaranth.hdl import Cat, Const, Signal
-from amaranth.lib.fifo import SyncFIFOBuffered
 
 from lifgen.hw import core, rule
+from lifgen.hw.fifo import EventFIFO
 from lifgen.params import CoreConfig, LIFParams
 from lifgen.sim import formal
 from lifgen.boards import link
@@ -119,7 +119,7 @@ def test_rule_proof_catches_truncation_instead_of_rounding(tmp_path, monkeypatch
     assert _failed_assertions(prove_rule("mutant", LIFParams(), tmp_path))
 
 
-class _FIFOWithAnEntryLess(SyncFIFOBuffered):
+class _FIFOWithAnEntryLess(EventFIFO):
     """A FIFO one entry smaller than the ``depth`` it reports when the core counts its credits."""
 
     def __init__(self, *, width, depth):
@@ -132,7 +132,7 @@ class _FIFOWithAnEntryLess(SyncFIFOBuffered):
 
 
 def test_core_proof_catches_a_credit_too_many(tmp_path, monkeypatch):
-    monkeypatch.setattr(core, "SyncFIFOBuffered", _FIFOWithAnEntryLess)
+    monkeypatch.setattr(core, "EventFIFO", _FIFOWithAnEntryLess)
     name, params, neurons, core_kw = FORMAL_CASES[0]
     result = prove(name, LIFParams(**params), neurons, CoreConfig(**core_kw), tmp_path)
     # the first assertion to fail is the one that says no event is pushed into a full FIFO

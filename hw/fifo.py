@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""The core's output FIFO: the interface and cycle timing of ``amaranth.lib.fifo.SyncFIFOBuffered``, with every
+control decision a gate or two from registers.
+
+Contract (that of ``SyncFIFOBuffered`` of the same ``depth``, which the core used before, so
+``lifgen.params.CoreTiming.fifo_latency`` is unchanged):
+
+- ``depth - 1`` entries live in a memory (``amaranth.lib.memory.Memory``, a synchronous read port), one more at the
+  output. An entry written in cycle ``c`` (``w_en`` high) is offered from cycle ``c + 2`` if the output is free:
+  ``r_rdy`` is a register and ``r_data`` the memory's read data (block RAM output, with no register after it: feed
+  it into a register and nothing else). ``r_en`` with ``r_rdy`` takes the entry; ``r_data`` holds while it is not
+  taken.
+- Writes are not gated: the writer must never write while ``w_rdy`` is low (the memory full). The core's credits
+  guarantee it (``lifgen.hw.core``, proved by ``make formal``), so ``w_rdy`` is there for the proofs and for
+  ``level`` (entries held, the output's included), like ``SyncFIFOBuffered``'s.
+
+Why not ``SyncFIFOBuffered`` itself: its read decision compares its level register with 0 and its write enable is
+gated by a compare with the depth; on the iCE40UP5K (about 1.8 ns a routing hop) its control path was five look-up
+tables long, 17 ns. Here the memory's non-empty flag is a register loaded a cycle ahead from compares of the count
+with small constants, and the count's next value is chosen by the read decision in its last gate.
+"""
+
+from amaranth.hdl import Assert, Module, Mux, Signal, unsigned
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["EventFIFO"]
+
+
+class EventFIFO(wiring.Component):
+    """A FIFO of ``depth`` (>= 2) entries of ``width`` bits; see the module's docstring for the contract."""
+
+    def __init__(self, *, width: int, depth: int):
+        if depth < 2:
+            raise ValueError(f"depth must be at least 2, not {depth}")
+        self.width, self.depth = width, depth
+        super().__init__({
+            "w_en": In(1), "w_data": In(width), "w_rdy": Out(1),
+            "r_en": In(1), "r_data": Out(width), "r_rdy": Out(1),
+            "level": Out(range(depth + 1)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        inner = self.depth - 1                            # entries in the memory
+        m.submodules.storage = storage = Memory(shape=unsigned(self.width), depth=inner, init=[])
+        wr, rd = storage.write_port(), storage.read_port(domain="sync", transparent_for=())
+        produce, consume = Signal(range(inner)), Signal(range(inner))
+        count = Signal(range(inner + 1))                  # entries in the memory
+        filled = Signal()                                 # count != 0, a register computed a cycle ahead
+
+        # fetch the memory's oldest entry to the output when the output is free or being taken
+        fetch = Signal()
+        m.d.comb += fetch.eq(filled & (~self.r_rdy | self.r_en))
+
+        m.d.comb += [wr.addr.eq(produce), wr.data.eq(self.w_data), wr.en.eq(self.w_en),
+                     rd.addr.eq(consume), rd.en.eq(fetch), self.r_data.eq(rd.data)]
+        with m.If(self.w_en):
+            m.d.sync += produce.eq(_next(produce, inner))
+        with m.If(fetch):
+            m.d.sync += consume.eq(_next(consume, inner))
+        # the output holds an entry next cycle if one is fetched now or it holds one that is not taken; as a
+        # function of registers and `r_en` (not of `fetch`, and not as a clock enable): one gate
+        m.d.sync += self.r_rdy.eq(filled | (self.r_rdy & ~self.r_en))
+
+        # count + w_en - fetch: the write's two candidates first, `fetch` (which arrives last) picks one
+        if_fetch = Mux(self.w_en, count, count - 1)
+        if_not = Mux(self.w_en, count + 1, count)
+        m.d.sync += count.eq(Mux(fetch, if_fetch, if_not))
+        # count + w_en - fetch != 0, from compares of the count with constants (no carry chain)
+        m.d.sync += filled.eq(self.w_en | (count >= 2) | ((count == 1) & ~fetch))
+
+        m.d.comb += [self.w_rdy.eq(count != inner), self.level.eq(count + self.r_rdy)]
+
+        if platform == "formal":
+            # the registers agree (k-induction needs it said): the pointers are in range, the count is their
+            # distance and `filled` its non-zero flag
+            m.d.comb += [Assert(produce < inner), Assert(consume < inner), Assert(count <= inner),
+                         Assert(filled == (count != 0))]
+            with m.If(produce == consume):
+                m.d.comb += Assert((count == 0) | (count == inner))
+            with m.Elif(produce > consume):
+                m.d.comb += Assert(count == produce - consume)
+            with m.Else():
+                m.d.comb += Assert(count == inner + produce - consume)
+        return m
+
+
+def _next(pointer, size):
+    """``pointer + 1`` modulo ``size`` (wiring when ``size`` is a power of two)."""
+    if size & (size - 1) == 0:
+        return (pointer + 1)[:len(pointer)]
+    return Mux(pointer == size - 1, 0, pointer + 1)
