@@ -34,13 +34,13 @@ Amaranth models for Amaranth's simulator. The Verilog simulations use the Verilo
 """
 
 import numpy as np
-from amaranth.hdl import Array, Cat, ClockSignal, Const, Instance, Mux, Module, Signal, signed
-from amaranth.lib import wiring
+from amaranth.hdl import Array, Cat, ClockSignal, Const, Instance, Mux, Module, Signal, Value, signed
+from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from lifgen.params import (DP16KD_CONFIGS, DP16KD_DIVIDE_BITS, SPRAM_WORDS, CoreConfig, FixedParams, dp16kd_shape,
-                           index_bits)
+from lifgen.params import (BRAM_BANK_ROWS, DP16KD_CONFIGS, DP16KD_DIVIDE_BITS, SPRAM_WORDS, CoreConfig, FixedParams,
+                           dp16kd_shape, index_bits)
 
 from .layouts import state_layout
 
@@ -253,11 +253,17 @@ class BlockRAMStorage(_Storage):
     (:func:`divmod_const`, a multiplier). Then every input of the storage is registered, divided, and registered
     again before it reaches a memory, so read data arrives three cycles after the row address
     (``CoreTiming.storage_cycles``); reads, writes, input writes and the clear are all delayed alike, so their
-    order is unchanged."""
+    order is unchanged.
 
-    def __init__(self, constants: FixedParams, neurons, lanes):
+    ``banked`` (``CoreTiming.banked``): each memory is built as banks of ``BRAM_BANK_ROWS`` rows (:class:`_Banks`),
+    each bank's read data registered before the multiplexer that picks the bank, so read data arrives a cycle
+    later. Without it, Yosys cascades the blocks of a deep memory itself and its multiplexer follows the blocks'
+    outputs directly, which is what limited the iCE40HX8K array."""
+
+    def __init__(self, constants: FixedParams, neurons, lanes, *, banked=False):
         super().__init__(constants, neurons, lanes, rows=-(-neurons // lanes))
         self.registered = lanes & (lanes - 1) != 0
+        self.banked = banked
 
     def _inputs(self, m):
         """The storage's inputs as the memories see them: as they are, or a cycle late (``registered``)."""
@@ -269,31 +275,83 @@ class BlockRAMStorage(_Storage):
         drive = m.d.sync if self.registered else m.d.comb      # the memories' inputs
         peek_row, peek_lane = divmod_const(m, i["peek_addr"], P, self.neurons)
         in_row, in_lane = divmod_const(m, i["in_neuron"], P, self.neurons)
-        delay = 2 if self.registered else 1                   # peek lane: until its data
+        delay = (2 if self.registered else 1) + self.banked    # peek lane: until its data
         peek_lane_q = [Signal.like(peek_lane, name=f"peek_lane_q{k}") for k in range(delay)]
         m.d.sync += [q.eq(prev) for q, prev in zip(peek_lane_q, [peek_lane] + peek_lane_q[:-1])]
+        bank_rows = BRAM_BANK_ROWS if self.banked else max(1, rows)
+        state_shape = state_layout(c.W, c.ref_width)
+        row = Mux(i["peek_en"], peek_row, i["rd_addr"])
         lane_v = []
         for j in range(P):
-            state = Memory(shape=state_layout(c.W, c.ref_width), depth=rows, init=[])
-            inputs = Memory(shape=signed(c.W), depth=rows, init=[])
-            m.submodules[f"state_mem{j}"], m.submodules[f"input_mem{j}"] = state, inputs
-            s_rd, s_wr = state.read_port(transparent_for=()), state.write_port()
-            u_rd, u_wr = inputs.read_port(transparent_for=()), inputs.write_port()
-            row = Mux(i["peek_en"], peek_row, i["rd_addr"])
-            drive += [s_rd.addr.eq(row), u_rd.addr.eq(row)]
-            m.d.comb += [self.rd_v[j].eq(s_rd.data.v), self.rd_u[j].eq(u_rd.data)]
+            state = _Banks(m, f"state_mem{j}", state_shape, rows, bank_rows)
+            inputs = _Banks(m, f"input_mem{j}", signed(c.W), rows, bank_rows)
+            s_data, u_data = state.read(m, drive, row), inputs.read(m, drive, row)
+            m.d.comb += [self.rd_v[j].eq(s_data.v), self.rd_u[j].eq(u_data)]
             if c.ref_width:
-                m.d.comb += self.rd_r[j].eq(s_rd.data.r)
-            lane_v.append(s_rd.data.v)
+                m.d.comb += self.rd_r[j].eq(s_data.r)
+            lane_v.append(s_data.v)
+            word = Signal(state_shape, name=f"wr_word{j}")               # the state written back
+            m.d.comb += word.v.eq(i["wr_v"][j])
+            if c.ref_width:
+                m.d.comb += word.r.eq(i["wr_r"][j])
             with m.If(i["clear_en"]):
-                drive += [s_wr.addr.eq(i["clear_row"]), s_wr.data.v.eq(c.VREST), s_wr.en.eq(1),
-                          u_wr.addr.eq(i["clear_row"]), u_wr.data.eq(0), u_wr.en.eq(1)]
+                state.write(drive, i["clear_row"], state_shape.const({"v": c.VREST}), 1)
+                inputs.write(drive, i["clear_row"], 0, 1)
             with m.Else():
-                drive += [s_wr.addr.eq(i["wr_addr"]), s_wr.data.v.eq(i["wr_v"][j]), s_wr.en.eq(i["wr_en"]),
-                          u_wr.addr.eq(in_row), u_wr.data.eq(i["in_u"]), u_wr.en.eq(i["in_en"] & (in_lane == j))]
-                if c.ref_width:
-                    drive += s_wr.data.r.eq(i["wr_r"][j])
+                state.write(drive, i["wr_addr"], word, i["wr_en"])
+                inputs.write(drive, in_row, i["in_u"], i["in_en"] & (in_lane == j))
         m.d.comb += self.peek_v.eq(Array(lane_v)[peek_lane_q[-1]] if P > 1 else lane_v[0])
+
+
+class _Banks:
+    """A memory of ``rows`` rows of ``shape`` as banks of ``bank_rows`` rows (the last may be shorter), each an
+    inferred ``Memory`` with one synchronous read and one write port. With one bank :meth:`read` gives the
+    memory's read data (a cycle after the address); with several, each bank's read data passes a register and
+    the bank is picked after it (two cycles after the address)."""
+
+    def __init__(self, m, name, shape, rows, bank_rows):
+        self.shape, self.bits = shape, (bank_rows - 1).bit_length()
+        self.ports = []
+        for b in range(-(-max(1, rows) // bank_rows)):
+            mem = Memory(shape=shape, depth=min(bank_rows, rows - b * bank_rows), init=[])
+            m.submodules[name if rows <= bank_rows else f"{name}_b{b}"] = mem
+            self.ports.append((mem.read_port(transparent_for=()), mem.write_port()))
+        self.name = name
+
+    def _split(self, row):
+        """(bank, row within the bank) of ``row``."""
+        return row[self.bits:], row[:self.bits]
+
+    def read(self, m, drive, row):
+        """The word at ``row``, ``drive`` being the domain of the memories' inputs (comb, or sync when the storage
+        registers its inputs)."""
+        if len(self.ports) == 1:
+            rd = self.ports[0][0]
+            drive += rd.addr.eq(row)
+            return rd.data
+        bank, low = self._split(row)
+        at_memory = Signal(range(len(self.ports)), name=f"{self.name}_bank")    # the bank as the memories see it
+        drive += at_memory.eq(bank)
+        picked = [Signal.like(at_memory, name=f"{self.name}_bank_q{k}") for k in range(2)]
+        m.d.sync += [picked[0].eq(at_memory), picked[1].eq(picked[0])]
+        words = []
+        for b, (rd, _) in enumerate(self.ports):
+            drive += rd.addr.eq(low)
+            word = Signal(self.shape, name=f"{self.name}_b{b}_q")
+            m.d.sync += word.eq(rd.data)
+            words.append(word)
+        chosen = Array(Value.cast(word) for word in words)[picked[1]]
+        return self.shape(chosen) if isinstance(self.shape, data.Layout) else chosen
+
+    def write(self, drive, row, data, en):
+        """Write ``data`` at ``row`` when ``en`` (statements in ``drive``, under the caller's conditions)."""
+        if len(self.ports) == 1:
+            wr = self.ports[0][1]
+            drive += [wr.addr.eq(row), wr.data.eq(data), wr.en.eq(en)]
+            return
+        bank, low = self._split(row)
+        for b, (_, wr) in enumerate(self.ports):
+            drive += [wr.addr.eq(low), wr.data.eq(data), wr.en.eq(en & (bank == b))]
 
 
 class SPRAMStorage(_Storage):
@@ -486,4 +544,4 @@ def make_storage(constants: FixedParams, neurons, config: CoreConfig, *, behavio
         return SPRAMStorage(constants, neurons, behavioural=behavioural)
     if config.storage == "dp16kd":
         return DP16KDStorage(constants, neurons, config.lanes, behavioural=behavioural)
-    return BlockRAMStorage(constants, neurons, config.lanes)
+    return BlockRAMStorage(constants, neurons, config.lanes, banked=config.timing(neurons).banked)

@@ -234,7 +234,9 @@ class CoreConfig:
       and reset. Together with ``mul_stages`` they set how much logic sits between two registers (the clock a
       device reaches) and the latency L; results never change.
     - ``read_stages``: registers on the storage's read data (0..2), for memories far from the logic (a large ECP5
-      array spreads its block RAM over the whole die).
+      array spreads its block RAM over the whole die). With ``bram`` storage of more than
+      ``BRAM_BANK_ROWS`` rows the first one sits on each bank's read data, before the multiplexer that picks the
+      bank (``lifgen.hw.storage.BlockRAMStorage``).
     - ``spike_fifo_depth``, ``trace_fifo_depth``: entries of the output FIFOs (>= 2). With lanes, an entry holds
       one group of P neurons (all of a group's spike events, or all of its trace events).
     - ``peek``: add the ``peek_addr``/``peek_v`` ports that read a neuron's v while the array is idle (the
@@ -296,6 +298,10 @@ class CoreConfig:
 
 
 SPRAM_WORDS = 16384     # one SB_SPRAM256KA: 16K x 16 bits
+# storage bram with a read stage: rows per bank, each bank with a register on its read data (CoreTiming.banked).
+# 1024 rows of up to 18 bits are one ECP5 DP16KD (1024 x 18) and a row of iCE40 EBRs without a multiplexer
+# (1024 x 4 each), so the multiplexer that picks the bank sits after registers.
+BRAM_BANK_ROWS = 1024
 SPRAM_BITS = 16
 
 # (depth, width) of one ECP5 DP16KD with one read and one write port of the same width (TN-02204: 16K x 1 ..
@@ -361,7 +367,8 @@ class CoreTiming:
     registers -> commit (write-back and event push).
 
     - ``groups``: ceil(N / P), the cycles a step spends issuing.
-    - ``ram_regs``: ``read_stages`` for ``bram`` and ``dp16kd``; for ``spram`` that or one more, whichever makes
+    - ``ram_regs``: ``read_stages`` for ``bram`` (one less when ``banked``: that register is the storage's) and
+      ``dp16kd``; for ``spram`` that or one more, whichever makes
       ``latency - 1`` (the cycles from a neuron's read to its write-back) odd, so that the single-ported bank of the
       neuron being written is never the bank of the neuron being read.
     - ``clear_cycles``: after reset is released the core clears one memory row per cycle (``groups`` rows; for
@@ -403,9 +410,15 @@ class CoreTiming:
         return -(-self.neurons // self.lanes)
 
     @property
+    def banked(self):
+        """``bram`` storage in banks of ``BRAM_BANK_ROWS`` rows, each with a register on its read data, which is the
+        first of the ``read_stages`` (so the latency is unchanged): more than one bank and a read stage."""
+        return self.storage == "bram" and self.groups > BRAM_BANK_ROWS and self.read_stages >= 1
+
+    @property
     def ram_regs(self):
         if self.storage != "spram":
-            return self.read_stages
+            return self.read_stages - self.banked
         # read_stages, plus one if that is needed to make latency - 1 odd
         return self.read_stages + (self.storage_cycles + self.read_stages + self.mul_stages + self.add_stages + 1) % 2
 
@@ -413,7 +426,7 @@ class CoreTiming:
     def storage_cycles(self):
         """Cycles from a row address to its data: 1; 2 for ``spram``, whose inputs are registered; 3 for ``bram``
         with a number of lanes that is not a power of two (inputs registered, divided by P, registered again;
-        ``lifgen.hw.storage``). ``dp16kd``: 5 (a copy of the inputs per memory, a copy per group of blocks, the
+        ``lifgen.hw.storage``), one more for each when ``banked``. ``dp16kd``: 5 (a copy of the inputs per memory, a copy per group of blocks, the
         DP16KD's read, its output register, a register per block output); when P is not a power of two
         6 + ceil(A / DP16KD_DIVIDE_BITS) (A = ``index_bits(N)``: every input registered, then neuron indices divided
         by P in a pipeline of that many stages, the other inputs delayed alike). The ``peek`` port has the same
@@ -423,7 +436,7 @@ class CoreTiming:
             return 2
         if self.storage == "dp16kd":
             return 5 if pow2 else 6 + -(-index_bits(self.neurons) // DP16KD_DIVIDE_BITS)
-        return 1 if pow2 else 3
+        return (1 if pow2 else 3) + self.banked
 
     @property
     def latency(self):

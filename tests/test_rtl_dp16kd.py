@@ -83,16 +83,21 @@ def test_models_for_dp16kd_designs():
     assert set(models_for("DP16KD #(\n FD1S3AX ff (")) == {"DP16KD.v", "FD1S3AX.v"}
 
 
-@pytest.mark.parametrize("neurons, lanes", [(37, 3), (23, 4), (40, 6)])
-def test_dp16kd_peek(neurons, lanes):
+@pytest.mark.parametrize("neurons, lanes, storage, read_stages", [
+    (37, 3, "dp16kd", 0), (23, 4, "dp16kd", 0), (40, 6, "dp16kd", 0),
+    (2100, 1, "bram", 1), (3100, 3, "bram", 2)])
+def test_peek(neurons, lanes, storage, read_stages):
     """The peek port (the host link's voltage read-back) through the Amaranth model: after three steps every
-    neuron's v, ``storage_cycles`` after its index (with P = 3 and 6 through the pipelined division by P)."""
+    neuron's v, ``storage_cycles`` after its index (with P = 3 and 6 through the pipelined division by P; the bram
+    cases through banks of block RAM, each with its register before the bank multiplexer)."""
     params = LIFParams(tau_ms=2.0, dt_ms=0.5)
     c = params.fixed
     steps = 3
     u = np.tile(c.q(1.0) * np.arange(neurons) % c.q(40.0), (steps, 1))
     ref = fixed.run(c, u, steps, trace=True)
-    dut = LIFArray(c, neurons, CoreConfig(lanes=lanes, storage="dp16kd", peek=True), behavioural=True)
+    dut = LIFArray(c, neurons, CoreConfig(lanes=lanes, storage=storage, read_stages=read_stages, peek=True),
+                   behavioural=True)
+    assert dut.timing.banked == (storage == "bram")
     delay = dut.timing.storage_cycles
     seen = {}
 

@@ -17,7 +17,7 @@ from test_rtl_cocotb import golden_for, random_input
 
 # (neurons, lanes, storage, read_stages, mul_stages, add_stages, sim): partial last groups, P a power of two or
 # not, every storage, every pipeline depth; dp16kd also a cascade three blocks deep (2,100 rows of 16-bit u in
-# 1024 x 18 blocks, behind the read multiplexer)
+# 1024 x 18 blocks, behind the read multiplexer); bram in banks with a register each before the bank multiplexer
 LAYOUTS = [
     (37, 2, "bram", 0, 1, 0, "icarus"),
     (37, 3, "bram", 1, 0, 2, "icarus"),
@@ -34,6 +34,8 @@ LAYOUTS = [
     (61, 6, "dp16kd", 0, 3, 1, "icarus"),
     (30, 4, "dp16kd", 1, 1, 1, "verilator"),
     (2100, 1, "dp16kd", 1, 2, 1, "verilator"),
+    (2100, 1, "bram", 1, 2, 1, "verilator"),          # banks of 1024 rows (CoreTiming.banked): 1024, 1024, 52
+    (3100, 1, "bram", 2, 1, 1, "verilator"),          # four banks, the last of 28 rows
 ]
 IDS = [f"N{n}-P{p}-{s}-rd{r}-mul{m}-add{a}-{sim}" for n, p, s, r, m, a, sim in LAYOUTS]
 
