@@ -232,6 +232,15 @@ def check_seed(seed):
     return seed
 
 
+# The core's event FIFOs (``lifgen.hw.fifo.EventFIFO``, submodules ``spike_fifo`` and ``trace_fifo`` of the array)
+# never read the address they write in the same cycle (their contract: the writer never writes a full FIFO, and an
+# empty one is not read), so the value such a read would give is irrelevant: say so to Yosys, which otherwise adds
+# logic to give the old word (a comparison of the two addresses and a multiplexer on the read data, which was the
+# longest path of the iCE40UP5K array).
+NO_COLLISION_CELLS = r"*.spike_fifo/t:$memrd_v2 *.trace_fifo/t:$memrd_v2"
+NO_COLLISION_LOGIC = rf"setparam -set TRANSPARENCY_MASK 1'0 -set COLLISION_X_MASK 1'1 {NO_COLLISION_CELLS}"
+
+
 def build_bitstream(board: Board, top, build_dir, *, clock_hz, seed=1, synth_opts=None, neurons=None,
                     timeout=None) -> BuildReport:
     """Build ``top`` (an Elaboratable that takes its ``sync`` domain from :func:`lifgen.boards.pll.clock_domain`)
@@ -251,7 +260,8 @@ def build_bitstream(board: Board, top, build_dir, *, clock_hz, seed=1, synth_opt
     plan = platform.build(
         top, name="top", do_build=False,
         nextpnr_opts=f"--report report.json --timing-allow-fail --seed {seed}",
-        synth_opts=board.synth_opts if synth_opts is None else synth_opts)
+        synth_opts=board.synth_opts if synth_opts is None else synth_opts,
+        script_after_read=NO_COLLISION_LOGIC)
     try:
         plan.extract(build_dir)
     except OSError as exc:

