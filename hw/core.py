@@ -13,9 +13,10 @@ the group index through these stages, one group per cycle (initiation interval 1
 
     issue   present group g's row to the storage (when the FIFOs have room for everything in flight)
     read    storage outputs valid (v, r, u per lane) ``storage_cycles`` later
-    ram     ``CoreTiming.ram_regs`` registers on the storage output (SPRAM only, to make L - 1 odd)
-    mul     x = VREST - v + u (and v - VTH beside it), and ``mul_stages`` registers around the product x * G
-            (0..3): with two or more, the first holds x and the others sit inside the product's adder tree
+    ram     ``CoreTiming.ram_regs`` registers on the storage output; the last also holds VREST - v and v - VTH
+            (computed from the one before), so that each register is one adder from the next
+    mul     x = (VREST - v) + u, and ``mul_stages`` registers around the product (x * G) >> (S-1) (0..3): with
+            two or more, the first holds x and the others sit between the product's levels
             (``lifgen.hw.rule.product``)
     commit  dv = (x*G + 2**(S-1)) >> S, clamp, threshold, reset, refractory, per lane;
             write v, r back; push the group's spikes (one FIFO entry: group, lane mask, step) and,
@@ -46,7 +47,7 @@ from lifgen.params import STEP_BITS, CoreConfig, FixedParams, check_storage, ind
 
 from .fifo import EventFIFO
 from .layouts import cur_layout, spike_layout, trace_layout
-from .rule import leak_input, leak_sum, product, reaches_threshold, threshold_input, update
+from .rule import leak_input, leak_sum, product, reaches_threshold, rest_gap, threshold_input, update
 from .storage import make_storage
 
 __all__ = ["LIFArray"]
@@ -220,12 +221,14 @@ class LIFArray(wiring.Component):
         # ---- read: storage outputs are valid ------------------------------------------------------
         # A pipeline stage is a dict of registers loaded every cycle (nothing after the issue stage waits).
         in_flight = []                                 # (valid, group) of every stage, in order (for the proofs)
+        feeds = []                                     # what each of those stages is loaded with
 
         def stage(name, **fields):
             regs = {k: Signal(v.shape(), name=f"{name}_{k}") for k, v in fields.items()}
             m.d.sync += [regs[k].eq(v) for k, v in fields.items()]
             if "valid" in regs:
                 in_flight.append((regs["valid"], regs["grp"]))
+                feeds.append(fields)
             return regs
 
         ctrl = dict(valid=go, grp=issue_grp, last=issue_last)
@@ -235,14 +238,20 @@ class LIFArray(wiring.Component):
             ctrl = stage(f"rd{k}", **ctrl)
         lanes = [dict(v=st.rd_v[j], r=st.rd_r[j], u=st.rd_u[j]) for j in range(P)]
         read = ctrl, lanes                             # the storage's answer (for the proofs)
+        def differences(lane):                         # VREST - v and v - VTH, beside v (one adder each)
+            return dict(lane, gap=rest_gap(c, lane["v"]), vt=threshold_input(c, lane["v"]))
         for k in range(tm.ram_regs):
             ctrl = stage(f"ram{k}", **ctrl)
+            if k == tm.ram_regs - 1:                   # the last RAM register holds them
+                lanes = [differences(lane) for lane in lanes]
             lanes = [stage(f"ram{k}_l{j}", **lane) for j, lane in enumerate(lanes)]
+        if not tm.ram_regs:
+            lanes = [differences(lane) for lane in lanes]
 
         # ---- mul: x = VREST - v + u and the product x * G; with two or more multiply registers the first one
-        # holds x, the others sit inside the product's adder tree (lifgen.hw.rule.product) ---------------------
-        lanes = [dict(v=lane["v"], r=lane["r"], x=leak_input(c, lane["v"], lane["u"]),
-                      vt=threshold_input(c, lane["v"])) for lane in lanes]
+        # holds x, the others sit inside the product (lifgen.hw.rule.product) -------------------------------------
+        lanes = [dict(v=lane["v"], r=lane["r"], x=leak_input(c, lane["gap"], lane["u"]), vt=lane["vt"])
+                 for lane in lanes]
         if tm.mul_stages >= 2:
             ctrl = stage("x", **ctrl)
             lanes = [stage(f"x_l{j}", **lane) for j, lane in enumerate(lanes)]
@@ -259,11 +268,11 @@ class LIFArray(wiring.Component):
         for k in range(tree_regs):
             ctrl = stage(f"mul{k}", **ctrl)
             lanes = [stage(f"mul{k}_l{j}_vr", v=lane["v"], r=lane["r"], vt=lane["vt"]) for j, lane in enumerate(lanes)]
-        lanes = [dict(v=lane["v"], r=lane["r"], vt=lane["vt"], p=p) for lane, p in zip(lanes, products)]
+        lanes = [dict(v=lane["v"], r=lane["r"], vt=lane["vt"], a=a) for lane, a in zip(lanes, products)]
 
         # ---- update: v + dv and, beside it, whether that reaches VTH; then clamp, threshold and reset;
         # ``add_stages`` registers between -------------------------------------------------------------------
-        lanes = [dict(v_sum=leak_sum(c, lane["v"], lane["p"]), above=reaches_threshold(c, lane["vt"], lane["p"]),
+        lanes = [dict(v_sum=leak_sum(c, lane["v"], lane["a"]), above=reaches_threshold(c, lane["vt"], lane["a"]),
                       r=lane["r"]) for lane in lanes]
         if tm.add_stages >= 1:
             ctrl = stage("sum", **ctrl)
@@ -284,6 +293,10 @@ class LIFArray(wiring.Component):
         m.d.comb += [st.wr_v[j].eq(lane["v_new"]) for j, lane in enumerate(lanes)]
         m.d.comb += [st.wr_r[j].eq(lane["r_new"]) for j, lane in enumerate(lanes)]
         m.d.comb += [st.wr_en.eq(valid), st.wr_addr.eq(ctrl["grp"])]
+        # the storage's read_ok is a register: tell it what the read and write addresses will be next cycle
+        following = Mux(go, issue_grp + 1, issue_grp)[:len(issue_grp)]
+        m.d.comb += [st.next_rd_addr.eq(Mux(accept, 0, following)), st.next_wr_en.eq(feeds[-1]["valid"]),
+                     st.next_wr_addr.eq(feeds[-1]["grp"])]
 
         spike_mask = Cat(spikes)
         spike_push = Signal(spike_entry)
@@ -314,6 +327,7 @@ class LIFArray(wiring.Component):
 
         # ---- properties, proved by `make formal` (lifgen.sim.formal) -------------------------------
         if platform == "formal":
+            m.d.comb += Assert(st.read_ok == ~st.conflict)         # the storage's read_ok, computed a cycle ahead
             self._properties(m, fifos, credits, returned, in_flight, room=room, issuing=issuing, running=running,
                              clearing=clearing, issue_grp=issue_grp, issue_last=issue_last, accept=accept,
                              step_no=step_no, commit=ctrl, lanes=lanes, present=present)

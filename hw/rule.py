@@ -3,29 +3,41 @@
 
 The rule is cut into the pieces the pipeline of :class:`lifgen.hw.core.LIFArray` puts registers between::
 
-    x     = leak_input(c, v, u)          VREST - v + u, exact
-    vt    = threshold_input(c, v)        v - VTH, exact, beside x
-    p     = product(c, x)                x * G, exact: a tree of shifted additions (gain_terms), no multiplier
-    v_sum = leak_sum(c, v, p)            v + ((p + 2**(S-1)) >> S), exact, in one adder
-    above = reaches_threshold(c, vt, p)  v_sum >= VTH, in a second adder beside that one
+    gap   = rest_gap(c, v)               VREST - v, exact
+    vt    = threshold_input(c, v)        v - VTH, exact, beside gap
+    x     = leak_input(c, gap, u)        VREST - v + u, exact
+    a     = product(c, x)                (x * G) >> (S-1), exact, as (hi, carry) with a = hi + carry: the terms of
+                                         G (gain_terms) added in carry-save form, then the low S-1 bits' carry and
+                                         the high bits' sum side by side; no multiplier, no adder longer than the
+                                         high part
+    v_sum = leak_sum(c, v, a)            v + ((x * G + 2**(S-1)) >> S), exact, in one adder
+    above = reaches_threshold(c, vt, a)  v_sum >= VTH, in a second adder beside that one
     v_new, r_new, spike = update(m, c, v_sum, r, above)    clamp, threshold, reset, refractory
+
+Every piece is one adder (or, in the product, one level of look-up tables) deep, so that registers between them
+leave no long carry chain behind a look-up table: on the iCE40UP5K each routing hop costs ~1.8 ns.
 
 :func:`update_rule` composes them without registers; ``lifgen.sim.formal`` proves that composition equal, for
 every input, to a plain transcription of the README's rule in exact integers (and that nothing wraps).
 The golden model (``lifgen.golden.fixed``) implements the same section in numpy; neither imports the other.
 """
 
-from amaranth.hdl import Cat, Const, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Const, Mux, Signal, Value, signed, unsigned
 
 from lifgen.params import FixedParams
 
-__all__ = ["SHIFT_ADD_GAIN_BITS", "leak_input", "threshold_input", "gain_terms", "product", "leak_sum",
+__all__ = ["SHIFT_ADD_GAIN_BITS", "rest_gap", "leak_input", "threshold_input", "gain_terms", "product", "leak_sum",
            "reaches_threshold", "update", "update_rule"]
 
 
-def leak_input(c: FixedParams, v, u):
-    """x = VREST - v + u (Amaranth widens: exact)."""
-    return c.VREST - v + u
+def rest_gap(c: FixedParams, v):
+    """gap = VREST - v (Amaranth widens: exact)."""
+    return c.VREST - v
+
+
+def leak_input(c: FixedParams, gap, u):
+    """x = gap + u = VREST - v + u (exact)."""
+    return gap + u
 
 
 def threshold_input(c: FixedParams, v):
@@ -51,47 +63,93 @@ SHIFT_ADD_GAIN_BITS = 12  # G up to this many bits: a tree of shifted additions;
 
 
 def product(c: FixedParams, x, registers=0, register=None):
-    """p = x * G (exact). For G of up to :data:`SHIFT_ADD_GAIN_BITS` bits without a multiplier: the terms
-    ``sign * (x << shift)`` of :func:`gain_terms`, added pairwise in a balanced tree (ceil(log2(terms)) adder
-    levels; an iCE40HX has no DSP, and a tree cut by registers is faster than the iCE40UP's and ECP5's DSPs
-    without theirs). All sums are taken modulo 2**n, n the width of the exact product
-    (signed(len(x) + gain_width)): the true product fits in n bits, so the result is exact whatever the partial
-    sums do. A wider G is one multiplication ``x * G``: the proof that a tree equals it
-    (``lifgen.sim.formal.RuleProof``) takes seconds for G of 10 bits and more than minutes for 16.
+    """a = (x * G) >> (S-1) (exact), as a pair ``(hi, carry)`` with a = hi + carry (``hi`` signed, ``carry`` one
+    bit); :func:`leak_sum` and :func:`reaches_threshold` take the carry into their own adders.
 
-    ``registers``: pipeline registers to put into the tree, spread evenly over its levels (after level
+    For G of up to :data:`SHIFT_ADD_GAIN_BITS` bits, without a multiplier (an iCE40HX has no DSP, and logic cut by
+    registers is faster than the iCE40UP's and ECP5's DSPs without theirs): the terms of :func:`gain_terms`,
+    ``x << shift`` for a digit +1 and ``~x << shift`` for a digit -1 (-(x << s) = (~x << s) + 2**s; the 2**s of
+    all the -1 digits sum to less than 2**top, top the shift of G's highest digit, which is +1, so they are ORed
+    into the low zero bits of that term: wiring). Then levels of carry-save adders (three values to two with the
+    same sum, one look-up table per bit) down to two values s and t, and a last level that adds their low S-1 bits
+    for the carry out only and their high bits beside it: hi = s[S-1:] + t[S-1:], carry = the low part's carry.
+    All sums are taken modulo 2**n with n one bit wider than the exact product, so hi = a - carry exactly.
+    A wider G is one multiplication ``x * G`` (hi = its bits from S-1 up, carry 0): the proof that the terms equal
+    it (``lifgen.sim.formal.RuleProof``) takes seconds for G of 10 bits and more than minutes for 16.
+
+    ``registers``: pipeline registers to put into the product, spread evenly over its levels (after level
     ceil(k * depth / registers) for k = 1 .. registers; with more registers than levels the rest follow the last
-    level); ``register(values) -> values`` registers one level of partial sums. The result is then ``registers``
-    cycles after ``x``."""
-    n = len(x) + c.gain_width
+    level); ``register(values) -> values`` registers one level's values. The result is then ``registers`` cycles
+    after ``x``."""
+    k = c.S - 1
+    n = len(x) + c.gain_width + 1
     if c.gain_width > SHIFT_ADD_GAIN_BITS:
-        level = [x * Const(c.G, unsigned(c.gain_width))]
+        values = [x * Const(c.G, unsigned(c.gain_width))]
+        levels = [lambda values: [values[0] >> k, Const(0, 1)]]
     else:
-        level = [(x << shift if sign > 0 else -(x << shift))[:n].as_signed() for shift, sign in gain_terms(c.G)]
-    depth = (len(level) - 1).bit_length()                 # adder levels
-    cuts = [-(-k * depth // registers) for k in range(1, registers + 1)]
+        wide = Cat(x, x[-1].replicate(n - len(x)))        # x sign-extended to n bits
+        terms = gain_terms(c.G)
+        top = max(shift for shift, sign in terms)
+        ones = sum(1 << shift for shift, sign in terms if sign < 0)  # < 2**top
+        values = [((wide << shift)[:n] | (ones if shift == top else 0)) if sign > 0 else ((~wide) << shift)[:n]
+                  for shift, sign in terms]
+        levels = [_carry_save] * _carry_save_levels(len(values)) + [lambda values: _split_sum(values, k, n)]
+    depth = len(levels)
+    cuts = [-(-j * depth // registers) for j in range(1, registers + 1)]
     for done in range(depth + 1):
         for _ in range(cuts.count(done)):
-            level = register(level)
+            values = register(values)
         if done < depth:
-            level = [(level[i] + level[i + 1])[:n].as_signed() if i + 1 < len(level) else level[i]
-                     for i in range(0, len(level), 2)]
-    return level[0]
+            values = levels[done](values)
+    hi, carry = values
+    return hi, carry
 
 
-def leak_sum(c: FixedParams, v, p):
-    """v + dv with dv = (p + 2**(S-1)) >> S, in one adder: with a = p >> (S-1) (wiring),
-    dv = (a + 1) >> 1, so v + dv = (2v + 1 + a) >> 1, and 2v + 1 is v with a 1 appended."""
-    a = p >> (c.S - 1)                                 # arithmetic: p is signed
-    return (Cat(Const(1, 1), v).as_signed() + a) >> 1
+def _carry_save_levels(count):
+    """Levels of :func:`_carry_save` that take ``count`` values to at most two."""
+    levels = 0
+    while count > 2:
+        count -= count // 3
+        levels += 1
+    return levels
 
 
-def reaches_threshold(c: FixedParams, vt, p):
-    """v_sum >= VTH from vt = v - VTH and p, without v_sum: v_sum - VTH = (2 vt + 1 + a) >> 1 with a = p >> (S-1)
-    (as in :func:`leak_sum`), and floor(y / 2) >= 0 exactly when y >= 0: the sign of one adder that works beside
-    leak_sum's, so the threshold needs no compare after v + dv."""
-    a = p >> (c.S - 1)
-    return ~(Cat(Const(1, 1), vt).as_signed() + a)[-1]
+def _carry_save(values):
+    """One level of carry-save adders: every three values become two with the same sum (bitwise sum, and majority
+    shifted up one; modulo 2**n, n their width); the others pass."""
+    out = []
+    for i in range(0, len(values) - len(values) % 3, 3):
+        a, b, d = (Value.cast(v) for v in values[i:i + 3])
+        n = len(a)
+        out += [a ^ b ^ d, Cat(Const(0, 1), (a & b) | (a & d) | (b & d))[:n]]
+    return out + list(values[len(values) - len(values) % 3:])
+
+
+def _split_sum(values, k, n):
+    """(hi, carry) of the sum s + t of one or two n-bit values modulo 2**n: carry out of their low k bits, and
+    their bits from k up added (signed, n - k bits), so that hi + carry is the sum's bits from k up."""
+    if len(values) == 1:
+        return [Value.cast(values[0])[k:].as_signed(), Const(0, 1)]
+    s, t = (Value.cast(v) for v in values)
+    carry = (s[:k] + t[:k])[k] if k else Const(0, 1)
+    return [(s[k:] + t[k:])[:n - k].as_signed(), carry]
+
+
+def leak_sum(c: FixedParams, v, a):
+    """v + dv with dv = (x * G + 2**(S-1)) >> S, in one adder, from a = (x * G) >> (S-1) = hi + carry
+    (:func:`product`): dv = (a + 1) >> 1, so v + dv = (2v + 1 + hi + carry) >> 1; with A + B + carry =
+    (2A + carry + 2B + 1) >> 1 that is (4v + 2 + carry + 2 hi + 1) >> 2: v with 1 and the carry appended, plus hi
+    with a 1 appended."""
+    hi, carry = a
+    return (Cat(carry, Const(1, 1), v).as_signed() + Cat(Const(1, 1), hi).as_signed()) >> 2
+
+
+def reaches_threshold(c: FixedParams, vt, a):
+    """v_sum >= VTH from vt = v - VTH and a = hi + carry, without v_sum: v_sum - VTH = (2 vt + 1 + a) >> 1 (as in
+    :func:`leak_sum`), and floor(y / 2) >= 0 exactly when y >= 0: the sign of one adder that works beside
+    leak_sum's (written as there), so the threshold needs no compare after v + dv."""
+    hi, carry = a
+    return ~(Cat(carry, Const(1, 1), vt).as_signed() + Cat(Const(1, 1), hi).as_signed())[-1]
 
 
 def update(m, c: FixedParams, v_sum, r, above, name="", probes=None):
@@ -129,5 +187,5 @@ def update(m, c: FixedParams, v_sum, r, above, name="", probes=None):
 
 def update_rule(m, c: FixedParams, v, r, u, probes=None):
     """The whole rule without pipeline registers: (v, r, u) -> (v_new, r_new, spike)."""
-    p = product(c, leak_input(c, v, u))
-    return update(m, c, leak_sum(c, v, p), r, reaches_threshold(c, threshold_input(c, v), p), probes=probes)
+    a = product(c, leak_input(c, rest_gap(c, v), u))
+    return update(m, c, leak_sum(c, v, a), r, reaches_threshold(c, threshold_input(c, v), a), probes=probes)

@@ -15,7 +15,8 @@ Three storages (``CoreConfig.storage``):
   0, of odd neurons in bank 1; u the same way in banks 2 and 3; neuron n in row n >> 1. A neuron's state is one
   16-bit code (``lifgen.params.check_storage``): v itself, or ``VTH + r - 1`` while r refractory steps are left.
   An SPRAM reads or writes in a cycle, never both: ``read_ok`` is low when the row read this cycle is in the bank
-  the write-back uses, and the core then waits a cycle (with its odd read-to-write distance that never happens in
+  the write-back uses (``conflict``; ``read_ok`` is a register computed a cycle ahead from the ``next_*`` inputs
+  the core drives), and the core then waits a cycle (with its odd read-to-write distance that never happens in
   a step that runs unthrottled). Every SPRAM input is registered, so here reads, writes, input writes and the clear
   reach the memory a cycle later and read data (and ``peek_v``) arrives two cycles after the address
   (``CoreTiming.storage_cycles``).
@@ -228,7 +229,12 @@ class _Storage:
         W, rw = constants.W, max(1, constants.ref_width)
         self.constants, self.neurons, self.lanes, self.rows = constants, neurons, lanes, rows
         self.rd_addr = Signal(range(max(2, rows)))      # row (group) to read this cycle
-        self.read_ok = Signal(init=1)                   # the read of rd_addr happens this cycle
+        self.read_ok = Signal(init=1)                   # the read of rd_addr happens this cycle (a register)
+        # what rd_addr, wr_en and wr_addr will be in the next cycle (for a read_ok computed a cycle ahead)
+        self.next_rd_addr = Signal.like(self.rd_addr)
+        self.next_wr_en = Signal()
+        self.next_wr_addr = Signal.like(self.rd_addr)
+        self.conflict = Const(0)                        # what ~read_ok must be (for the proofs)
         self.rd_v = [Signal(signed(W), name=f"rd_v{j}") for j in range(lanes)]      # next cycle
         self.rd_r = [Signal(rw, name=f"rd_r{j}") for j in range(lanes)]
         self.rd_u = [Signal(signed(W), name=f"rd_u{j}") for j in range(lanes)]
@@ -388,8 +394,11 @@ class SPRAMStorage(_Storage):
         wr_code = Signal(16)
         m.d.comb += [
             wr_code.eq(self._encode(self.wr_v[0], self.wr_r[0])),
-            self.read_ok.eq(~(self.wr_en & (self.wr_addr[0] == self.rd_addr[0]))),
         ]
+        # a register computed a cycle ahead from what the addresses will be, so the core's issue decision is one
+        # gate from registers; `conflict` says what it must equal
+        m.d.sync += self.read_ok.eq(~(self.next_wr_en & (self.next_wr_addr[0] == self.next_rd_addr[0])))
+        self.conflict = self.wr_en & (self.wr_addr[0] == self.rd_addr[0])
         for parity in (0, 1):
             # every SPRAM input is registered: the four blocks sit in the chip's corners, far from the logic
             v_bank, u_bank = banks[parity], banks[2 + parity]

@@ -113,8 +113,9 @@ def test_watch_catches_an_input_write_to_the_wrong_neuron(tmp_path, monkeypatch)
 
 
 def test_rule_proof_catches_truncation_instead_of_rounding(tmp_path, monkeypatch):
-    def truncating_leak_sum(c, v, p):                 # v + (p >> S): the rounding constant left out
-        return (Cat(Const(0, 1), v).as_signed() + (p >> (c.S - 1))) >> 1
+    def truncating_leak_sum(c, v, a):                 # v + ((x * G) >> S): the rounding constant left out
+        hi, carry = a
+        return (Cat(carry, Const(0, 1), v).as_signed() + Cat(Const(1, 1), hi).as_signed()) >> 2
     monkeypatch.setattr(rule, "leak_sum", truncating_leak_sum)
     assert _failed_assertions(prove_rule("mutant", LIFParams(), tmp_path))
 

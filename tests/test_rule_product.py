@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""The multiplier-free product of the update rule (``lifgen.hw.rule.product``): the signed-digit terms of G, and
-the tree with pipeline registers in it, in Amaranth's simulator against Python's integers. (Its arithmetic is also
+"""The multiplier-free product of the update rule (``lifgen.hw.rule.product``, (x * G) >> (S-1) as hi + carry):
+the signed-digit terms of G, and the carry-save levels and split sum with pipeline registers between them, in
+Amaranth's simulator against Python's integers. (Its arithmetic is also
 proved for every x by ``lifgen.sim.formal.RuleProof``, for the gains of ``RULE_CASES``; this covers the others.)"""
 
 import dataclasses
@@ -10,7 +11,7 @@ import pytest
 from amaranth.hdl import ClockDomain, Module, Signal, signed
 from amaranth.sim import Simulator
 
-from lifgen.hw.rule import SHIFT_ADD_GAIN_BITS, gain_terms, product
+from lifgen.hw.rule import SHIFT_ADD_GAIN_BITS, _carry_save_levels, gain_terms, product
 from lifgen.params import LIFParams
 
 
@@ -23,11 +24,18 @@ def test_gain_terms_are_a_non_adjacent_form(g):
     assert len(terms) <= (g.bit_length() + 2) // 2
 
 
-# gains of one term (a power of two) up to seven, and one beyond the tree (a multiplier)
+@pytest.mark.parametrize("count, levels", [(1, 0), (2, 0), (3, 1), (4, 2), (5, 3), (6, 3), (7, 4), (9, 4)])
+def test_carry_save_levels(count, levels):
+    assert _carry_save_levels(count) == levels
+
+
+# gains of one term (a power of two) up to seven, and one beyond the terms (a multiplier); shifts S - 1 of 15 (the
+# defaults) and 0 (no low part: no carry)
 @pytest.mark.parametrize("g", [1, 64, 3, 5, 7, 652, 1365, 2731, 3003, 4095, 40961])
 @pytest.mark.parametrize("registers", [0, 1, 2, 3])
-def test_product_with_registers_in_its_tree(g, registers):
-    c = dataclasses.replace(LIFParams().fixed, G=g)
+@pytest.mark.parametrize("s", [16, 1])
+def test_product_with_registers_in_it(g, registers, s):
+    c = dataclasses.replace(LIFParams().fixed, G=g, S=s)
     assert (c.gain_width > SHIFT_ADD_GAIN_BITS) == (g == 40961)
     m = Module()
     m.domains.sync = ClockDomain()                    # also with no registers
@@ -39,11 +47,12 @@ def test_product_with_registers_in_its_tree(g, registers):
         regs = [Signal(v.shape(), name=f"r{level}_{i}") for i, v in enumerate(values)]
         m.d.sync += [r.eq(v) for r, v in zip(regs, values)]
         return regs
-    p = Signal(signed(c.W + 2 + c.gain_width))
-    m.d.comb += p.eq(product(c, x, registers, register))
+    hi, carry = product(c, x, registers, register)
+    a = Signal(signed(c.W + 4 + c.gain_width))
+    m.d.comb += a.eq(hi + carry)
     assert next(k, None) is None                      # every register was placed
 
-    rng = random.Random(g * 4 + registers)
+    rng = random.Random(g * 8 + registers * 2 + s)
     lo, hi = -(1 << (c.W + 1)), (1 << (c.W + 1)) - 1
     xs = [lo, hi, 0, -1, 1] + [rng.randint(lo, hi) for _ in range(60)]
 
@@ -53,9 +62,9 @@ def test_product_with_registers_in_its_tree(g, registers):
             if cycle < len(xs):
                 ctx.set(x, xs[cycle])
             await ctx.delay(1e-9)
-            seen.append(ctx.get(p))
+            seen.append(ctx.get(a))
             await ctx.tick()
-        assert seen[registers:] == [value * g for value in xs]
+        assert seen[registers:] == [(value * g) >> (s - 1) for value in xs]
 
     sim = Simulator(m)
     sim.add_clock(1e-8)
