@@ -28,10 +28,11 @@ Today's core (``lifgen.hw.core.LIFArray``) keeps all per-neuron storage in infer
 synchronous read port each):
 
 - state RAM: depth N, ``W + ref_width`` bits (v and the refractory counter);
-- input RAM: depth N, ``W`` bits;
-- spike FIFO: ``lifgen.hw.fifo.EventFIFO(depth=spike_fifo_depth)``, whose RAM is ``spike_fifo_depth - 1`` deep and
-  ``index_bits(N) + STEP_BITS`` wide;
-- trace FIFO (with ``trace``): ``trace_fifo_depth - 1`` deep, ``index_bits(N) + W`` wide.
+- input RAM: depth N, ``W`` bits (with P lanes both per lane, ceil(N / P) rows; with ``bram`` storage in registered
+  banks, ``CoreTiming.banked``, one memory per bank of ``BRAM_BANK_ROWS`` rows);
+- spike FIFO: ``lifgen.hw.fifo.EventFIFO(depth=spike_fifo_depth)``, whose RAM is ``spike_fifo_depth`` deep and
+  as wide as an entry (:func:`core_memories`);
+- trace FIFO (with ``trace``): ``trace_fifo_depth`` deep.
 
 Yosys (``memory_libmap``) maps each memory onto one block configuration, iCE40 ``SB_RAM40_4K`` 256x16, 512x8,
 1024x4, 2048x2 or ECP5 ``DP16KD`` 512x36 (as PDPW16KD), 1024x18, 2048x9, 4096x4, 8192x2, 16384x1, choosing the
@@ -69,7 +70,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from lifgen.errors import InputError, ParameterError
-from lifgen.params import STEP_BITS, CoreConfig, FixedParams, check_neurons, check_storage, dp16kd_shape, index_bits
+from lifgen.params import BRAM_BANK_ROWS, STEP_BITS, CoreConfig, FixedParams, check_neurons, check_storage, dp16kd_shape, index_bits
 
 __all__ = ["Board", "BlockRAM", "BOARDS", "LINK_RESERVED_BLOCKS", "ICE40_EBR_CONFIGS", "ECP5_EBR_CONFIGS",
            "get_board", "board_names", "core_memories", "blocks_needed", "max_neurons", "check_fits", "board_table",
@@ -240,10 +241,16 @@ def _ulx3s_board(size, blocks):
         memory=_ecp5_ram(blocks), storage="dp16kd", notes=_ULX3S_NOTES)
 
 
+# iCE40UP5K: multiplications in the SB_MAC16s (-dsp), and no flip-flops with a clock enable (-nodffe): an iCE40
+# flip-flop's synchronous reset acts only when it is enabled, so a register with both needs a look-up table in
+# front of its enable, and the UP5K's look-up tables and routing hops (~1.8 ns) are slow. The 32,768-neuron SPRAM
+# array went from 69.4 to 72.0 MHz with it (seed 1).
+_UP5K_SYNTH = "-dsp -nodffe"
+
 _BOARD_LIST = (
     Board(name="icebreaker", platform=_icebreaker, family="ice40", device="iCE40UP5K", package="SG48",
           oscillator_hz=12e6, default_clock_hz=18e6, uart=("uart", 0), led=("led", 0, None),
-          programmers=(_ICEPROG, _OFL_ICE40), memory=_ice40_ram(30, sprams=4), pll_pad=True, synth_opts="-dsp",
+          programmers=(_ICEPROG, _OFL_ICE40), memory=_ice40_ram(30, sprams=4), pll_pad=True, synth_opts=_UP5K_SYNTH,
           storage="spram", notes="UART through the FT2232H channel B; iceprog writes the SPI flash"),
     Board(name="icestick", platform=_icestick, family="ice40", device="iCE40HX1K", package="TQ144",
           oscillator_hz=12e6, default_clock_hz=48e6, uart=("uart", 0), led=("led", 0, None),
@@ -256,7 +263,7 @@ _BOARD_LIST = (
                 "iceprog -S loads SRAM with the SRAM jumper setting)"),
     Board(name="upduino-v3", platform=_upduino_v3, family="ice40", device="iCE40UP5K", package="SG48",
           oscillator_hz=48e6, default_clock_hz=18e6, uart=("uart", 0), led=("rgb_led", 0, "g"),
-          programmers=(_ICEPROG,), memory=_ice40_ram(30, sprams=4), synth_opts="-dsp", storage="spram",
+          programmers=(_ICEPROG,), memory=_ice40_ram(30, sprams=4), synth_opts=_UP5K_SYNTH, storage="spram",
           notes=f"no on-board UART: a 3.3 V USB-UART adapter on pins {UPDUINO_UART_RX} (rx) and "
                 f"{UPDUINO_UART_TX} (tx); clock from the internal 48 MHz oscillator (+-10 %)"),
     _ulx3s_board(12, 32),
@@ -295,15 +302,21 @@ def core_memories(fixed: FixedParams, neurons: int, config: CoreConfig = CoreCon
     counted exactly, :func:`storage_blocks`)."""
     P = config.lanes
     rows = -(-neurons // P)
-    group_bits = index_bits(rows)
+    # an entry names its group by its index, or by its first neuron when P is not a power of two; then the lane
+    # mask, a bit that says the mask has one lane, and the step or P voltages
+    first_bits = index_bits(rows) if P & (P - 1) == 0 else index_bits(rows * P)
     mems = {}
     if config.storage in ("bram", "dp16kd"):
+        # bram with registered banks (CoreTiming.banked): one memory per bank of BRAM_BANK_ROWS rows
+        bank = BRAM_BANK_ROWS if config.storage == "bram" and config.timing(neurons).banked else rows
         for j in range(P):
-            mems[f"state{j}"] = (rows, fixed.W + fixed.ref_width)
-            mems[f"input{j}"] = (rows, fixed.W)
-    mems["spike_fifo"] = (config.spike_fifo_depth - 1, group_bits + P + STEP_BITS)
+            for b, first in enumerate(range(0, rows, bank)):
+                name = "" if bank == rows else f"_b{b}"
+                mems[f"state{j}{name}"] = (min(bank, rows - first), fixed.W + fixed.ref_width)
+                mems[f"input{j}{name}"] = (min(bank, rows - first), fixed.W)
+    mems["spike_fifo"] = (config.spike_fifo_depth, first_bits + P + 1 + STEP_BITS)
     if config.trace:
-        mems["trace_fifo"] = (config.trace_fifo_depth - 1, group_bits + P + P * fixed.W)
+        mems["trace_fifo"] = (config.trace_fifo_depth, first_bits + P + 1 + P * fixed.W)
     return mems
 
 

@@ -13,8 +13,8 @@ the group index through these stages, one group per cycle (initiation interval 1
 
     issue   present group g's row to the storage (when the FIFOs have room for everything in flight)
     read    storage outputs valid (v, r, u per lane) ``storage_cycles`` later
-    ram     ``CoreTiming.ram_regs`` registers on the storage output; the last also holds VREST - v and v - VTH
-            (computed from the one before), so that each register is one adder from the next
+    ram     ``CoreTiming.ram_regs`` registers on the storage output; with two or more the last also holds
+            VREST - v and v - VTH (computed from the one before), so that each register is one adder from the next
     mul     x = (VREST - v) + u, and ``mul_stages`` registers around the product (x * G) >> (S-1) (0..3): with
             two or more, the first holds x and the others sit between the product's levels
             (``lifgen.hw.rule.product``)
@@ -206,12 +206,14 @@ class LIFArray(wiring.Component):
             empty_next.append(Mux(go, (c1 & b0) | (c0 & b1), c0 & b0))
         m.d.sync += room.eq(~Cat(empty_next).any())
         issue_last = Signal()                           # issue_grp == groups - 1
+        # the counters add `go` (an adder's carry) instead of taking it as a clock enable, and `accept` clears them
+        # (a synchronous reset): on the iCE40 an enable beside the reset costs a look-up table more
+        m.d.sync += [issue_grp.eq(Mux(accept, 0, issue_grp + go)),
+                     issue_first.eq(Mux(accept, 0, issue_first + Mux(go, P, 0)))]
         with m.If(accept):
-            m.d.sync += [running.eq(1), issuing.eq(1), issue_grp.eq(0), issue_last.eq(groups == 1),
-                         issue_first.eq(0)]
+            m.d.sync += [running.eq(1), issuing.eq(1), issue_last.eq(groups == 1)]
         with m.Elif(go):
-            m.d.sync += [issue_grp.eq(issue_grp + 1), issue_last.eq(issue_grp == groups - 2),
-                         issue_first.eq(issue_first + P)]
+            m.d.sync += issue_last.eq(issue_grp == groups - 2)
             with m.If(issue_last):
                 m.d.sync += issuing.eq(0)
         m.d.comb += st.rd_addr.eq(issue_grp)
@@ -240,12 +242,15 @@ class LIFArray(wiring.Component):
         read = ctrl, lanes                             # the storage's answer (for the proofs)
         def differences(lane):                         # VREST - v and v - VTH, beside v (one adder each)
             return dict(lane, gap=rest_gap(c, lane["v"]), vt=threshold_input(c, lane["v"]))
+        # with two or more RAM registers the last holds them (the one before it holds the storage's output as it
+        # is, which may come through a multiplexer); else they are computed on the way to x
+        early = tm.ram_regs >= 2
         for k in range(tm.ram_regs):
             ctrl = stage(f"ram{k}", **ctrl)
-            if k == tm.ram_regs - 1:                   # the last RAM register holds them
+            if early and k == tm.ram_regs - 1:
                 lanes = [differences(lane) for lane in lanes]
             lanes = [stage(f"ram{k}_l{j}", **lane) for j, lane in enumerate(lanes)]
-        if not tm.ram_regs:
+        if not early:
             lanes = [differences(lane) for lane in lanes]
 
         # ---- mul: x = VREST - v + u and the product x * G; with two or more multiply registers the first one
@@ -506,11 +511,13 @@ def _unpack(m, fifo, entry_layout, lanes, source, payload):
     the following events in the next cycles. The payload is 0 while ``valid`` is low (the port contract promises
     no X on any output after reset).
     """
-    head = Signal(entry_layout)
+    # head, pending and last mean something only while `held`, which the reset clears: they need no reset of their
+    # own (on the iCE40 a reset on a register with an enable costs a look-up table in front of the enable)
+    head = Signal(entry_layout, reset_less=True)
     held = Signal()                                    # head holds an entry with events left to send
-    pending = Signal(lanes)                            # lanes of the head entry still to send
+    pending = Signal(lanes, reset_less=True)           # lanes of the head entry still to send
     # pending has one lane left: the event on offer is the entry's last (always, with one lane)
-    last = Signal() if lanes > 1 else Const(1)
+    last = Signal(reset_less=True) if lanes > 1 else Const(1)
     lane = Signal(range(lanes))
     for j in reversed(range(lanes)):
         with m.If(pending[j]):

@@ -5,8 +5,8 @@ control decision a gate or two from registers.
 Contract (that of ``SyncFIFOBuffered`` of the same ``depth``, which the core used before, so
 ``lifgen.params.CoreTiming.fifo_latency`` is unchanged):
 
-- ``depth - 1`` entries live in a memory (``amaranth.lib.memory.Memory``, a synchronous read port), one more at the
-  output. An entry written in cycle ``c`` (``w_en`` high) is offered from cycle ``c + 2`` if the output is free:
+- Up to ``depth - 1`` entries live in a memory (``amaranth.lib.memory.Memory`` of ``depth`` words, a synchronous
+  read port), one more at the output. An entry written in cycle ``c`` (``w_en`` high) is offered from cycle ``c + 2`` if the output is free:
   ``r_rdy`` is a register and ``r_data`` the memory's read data (block RAM output, with no register after it: feed
   it into a register and nothing else). ``r_en`` with ``r_rdy`` takes the entry; ``r_data`` holds while it is not
   taken.
@@ -46,10 +46,11 @@ class EventFIFO(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        inner = self.depth - 1                            # entries in the memory
-        m.submodules.storage = storage = Memory(shape=unsigned(self.width), depth=inner, init=[])
+        inner = self.depth - 1                            # entries the memory holds at most
+        size = self.depth                                 # its words: one spare, so a power-of-two depth wraps free
+        m.submodules.storage = storage = Memory(shape=unsigned(self.width), depth=size, init=[])
         wr, rd = storage.write_port(), storage.read_port(domain="sync", transparent_for=())
-        produce, consume = Signal(range(inner)), Signal(range(inner))
+        produce, consume = Signal(range(size)), Signal(range(size))
         count = Signal(range(inner + 1))                  # entries in the memory
         filled = Signal()                                 # count != 0, a register computed a cycle ahead
 
@@ -59,10 +60,9 @@ class EventFIFO(wiring.Component):
 
         m.d.comb += [wr.addr.eq(produce), wr.data.eq(self.w_data), wr.en.eq(self.w_en),
                      rd.addr.eq(consume), rd.en.eq(fetch), self.r_data.eq(rd.data)]
-        with m.If(self.w_en):
-            m.d.sync += produce.eq(_next(produce, inner))
-        with m.If(fetch):
-            m.d.sync += consume.eq(_next(consume, inner))
+        # the pointers advance by adding their enable (not as a clock enable, which together with the reset would
+        # cost the iCE40 a look-up table more: its flip-flops' reset only acts when they are enabled)
+        m.d.sync += [produce.eq(_advance(produce, self.w_en, size)), consume.eq(_advance(consume, fetch, size))]
         # the output holds an entry next cycle if one is fetched now or it holds one that is not taken; as a
         # function of registers and `r_en` (not of `fetch`, and not as a clock enable): one gate
         m.d.sync += self.r_rdy.eq(filled | (self.r_rdy & ~self.r_en))
@@ -79,19 +79,15 @@ class EventFIFO(wiring.Component):
         if platform == "formal":
             # the registers agree (k-induction needs it said): the pointers are in range, the count is their
             # distance and `filled` its non-zero flag
-            m.d.comb += [Assert(produce < inner), Assert(consume < inner), Assert(count <= inner),
-                         Assert(filled == (count != 0))]
-            with m.If(produce == consume):
-                m.d.comb += Assert((count == 0) | (count == inner))
-            with m.Elif(produce > consume):
-                m.d.comb += Assert(count == produce - consume)
-            with m.Else():
-                m.d.comb += Assert(count == inner + produce - consume)
+            m.d.comb += [Assert(produce < size), Assert(consume < size), Assert(count <= inner),
+                         Assert(filled == (count != 0)),
+                         Assert(count == Mux(produce >= consume, produce - consume, size + produce - consume))]
         return m
 
 
-def _next(pointer, size):
-    """``pointer + 1`` modulo ``size`` (wiring when ``size`` is a power of two)."""
+def _advance(pointer, enable, size):
+    """``pointer + enable`` modulo ``size`` (one adder with the enable as its carry when ``size`` is a power of
+    two)."""
     if size & (size - 1) == 0:
-        return (pointer + 1)[:len(pointer)]
-    return Mux(pointer == size - 1, 0, pointer + 1)
+        return (pointer + enable)[:len(pointer)]
+    return Mux(enable, Mux(pointer == size - 1, 0, pointer + 1), pointer)

