@@ -173,14 +173,18 @@ class LIFArray(wiring.Component):
         step_no = Signal(STEP_BITS)                    # number of the step being run (mod 2**STEP_BITS)
 
         accept = Signal()
+        busy = Signal(init=1)                          # clearing | running, as a register of its own
         m.d.comb += [
-            self.busy.eq(clearing | running),
-            accept.eq(self.step & ~self.busy),
+            self.busy.eq(busy),
+            accept.eq(self.step & ~busy),
         ]
+        clear_done = clearing & (clear_row == tm.clear_cycles - 1)
+        step_done = Signal()                           # the last group commits (driven below)
+        m.d.sync += busy.eq(accept | (busy & ~clear_done & ~step_done))
 
         with m.If(clearing):
             m.d.sync += clear_row.eq(clear_row + 1)
-            with m.If(clear_row == tm.clear_cycles - 1):
+            with m.If(clear_done):
                 m.d.sync += clearing.eq(0)
         m.d.comb += [st.clear_en.eq(clearing), st.clear_row.eq(clear_row)]
 
@@ -188,28 +192,30 @@ class LIFArray(wiring.Component):
         # One credit per FIFO entry, depth - 1 of them (an EventFIFO may take a write while its memory of depth - 1
         # entries has room; the entry at its output is not counted). Issuing a group takes a credit from
         # every FIFO; a commit that pushes nothing returns it, and an entry leaving the FIFO returns one.
-        # Invariant: credits + groups in flight + entries in the FIFO + credits on their way back = depth - 1.
+        # Invariant: credits + changes + groups in flight + entries in the FIFO = depth - 1, where a FIFO's `change`
+        # is a register holding the last cycle's credits returned less the credit taken then (-1..2), added to the
+        # counter a cycle later: so `go` meets no adder, only the last gate of `room`.
         # `room` and `issue_last` are registers computed a cycle ahead, so `go` is one gate from registers.
         credits = [Signal(range(fifo.depth), init=fifo.depth - 1, name=f"credits{k}") for k, fifo in enumerate(fifos)]
-        returned = [Signal(2, name=f"returned{k}") for k in range(len(fifos))]     # set at commit, below
-        room = Signal(init=1)                           # every credit counter is above 0
+        changes = [Signal(signed(3), name=f"change{k}") for k in range(len(fifos))]     # set at commit, below
+        room = Signal(init=1)                           # every FIFO has a credit left after the last cycle's `go`
         go = Signal()
         m.d.comb += go.eq(issuing & room & st.read_ok)
         empty_next = []
-        for credit, back in zip(credits, returned):
-            # credit + returned - go, with `go` (which arrives last) choosing between two sums of registers
-            total = credit + back
-            m.d.sync += credit.eq(Mux(go, total - 1, total))
-            # the counter is 0 next cycle exactly when credit + returned equals go (returned is 0..2): compares of
-            # the registers with small constants, no carry chain, and `go` meets them in the final gate
-            c0, c1, b0, b1 = credit == 0, credit == 1, back == 0, back == 1
-            empty_next.append(Mux(go, (c1 & b0) | (c0 & b1), c0 & b0))
+        for credit, change in zip(credits, changes):
+            m.d.sync += credit.eq(credit + change)      # two registers added (credit >= 0 always)
+            # no credit is left next cycle exactly when credit + change <= go (credit + change - go is never
+            # negative): compares of the registers with small constants, no carry chain, `go` in the final gate
+            c0, c1, c2 = credit == 0, credit == 1, credit == 2
+            dn, dz = change == -1, change == 0
+            empty_next.append(Mux(go, c0 | (c1 & (dn | dz)) | (c2 & dn), (c0 & (dn | dz)) | (c1 & dn)))
         m.d.sync += room.eq(~Cat(empty_next).any())
         issue_last = Signal()                           # issue_grp == groups - 1
-        # the counters add `go` (an adder's carry) instead of taking it as a clock enable, and `accept` clears them
-        # (a synchronous reset): on the iCE40 an enable beside the reset costs a look-up table more
-        m.d.sync += [issue_grp.eq(Mux(accept, 0, issue_grp + go)),
-                     issue_first.eq(Mux(accept, 0, issue_first + Mux(go, P, 0)))]
+        # `go` picks the counters' next value after their adders (no clock enable, and not as an adder's carry, which
+        # would put it before the carry chain), and `accept` clears them (a synchronous reset): on the iCE40 an
+        # enable beside the reset costs a look-up table more
+        m.d.sync += [issue_grp.eq(Mux(accept, 0, Mux(go, issue_grp + 1, issue_grp))),
+                     issue_first.eq(Mux(accept, 0, Mux(go, issue_first + P, issue_first)))]
         with m.If(accept):
             m.d.sync += [running.eq(1), issuing.eq(1), issue_last.eq(groups == 1)]
         with m.Elif(go):
@@ -241,12 +247,15 @@ class LIFArray(wiring.Component):
         lanes = [dict(v=st.rd_v[j], r=st.rd_r[j], u=st.rd_u[j]) for j in range(P)]
         read = ctrl, lanes                             # the storage's answer (for the proofs)
         def differences(lane):                         # VREST - v and v - VTH, beside v (one adder each)
-            return dict(lane, gap=rest_gap(c, lane["v"]), vt=threshold_input(c, lane["v"]))
-        # with two or more RAM registers the last holds them (the one before it holds the storage's output as it
-        # is, which may come through a multiplexer); else they are computed on the way to x
+            nv = lane.pop("nv", None)
+            return dict(lane, gap=rest_gap(c, ~lane["v"] if nv is None else nv), vt=threshold_input(c, lane["v"]))
+        # with two or more RAM registers the last holds them, and the one before it also ~v (for rest_gap: no
+        # inverter in front of the adder); else they are computed on the way to x
         early = tm.ram_regs >= 2
         for k in range(tm.ram_regs):
             ctrl = stage(f"ram{k}", **ctrl)
+            if early and k == tm.ram_regs - 2:
+                lanes = [dict(lane, nv=~lane["v"]) for lane in lanes]
             if early and k == tm.ram_regs - 1:
                 lanes = [differences(lane) for lane in lanes]
             lanes = [stage(f"ram{k}_l{j}", **lane) for j, lane in enumerate(lanes)]
@@ -317,9 +326,10 @@ class LIFArray(wiring.Component):
                          trace_push.single.eq(_one_lane(present))]
             m.d.comb += [trace_push.v[j].eq(v) for j, v in enumerate(trace_v)]
             m.d.comb += [trace_fifo.w_data.eq(trace_push.as_value()), trace_fifo.w_en.eq(valid)]
-        for back, fifo in zip(returned, fifos):       # registered: credits come back a cycle late (safe)
-            m.d.sync += back.eq((valid & ~fifo.w_en) + (fifo.r_en & fifo.r_rdy))
-        with m.If(valid & ctrl["last"]):
+        for change, fifo in zip(changes, fifos):      # credits come back a cycle late (safe)
+            m.d.sync += change.eq((valid & ~fifo.w_en) + (fifo.r_en & fifo.r_rdy) - go)
+        m.d.comb += step_done.eq(valid & ctrl["last"])
+        with m.If(step_done):
             m.d.sync += [running.eq(0), step_no.eq(step_no + 1)]
 
         # ---- input writes ---------------------------------------------------------------------
@@ -332,8 +342,9 @@ class LIFArray(wiring.Component):
 
         # ---- properties, proved by `make formal` (lifgen.sim.formal) -------------------------------
         if platform == "formal":
-            m.d.comb += Assert(st.read_ok == ~st.conflict)         # the storage's read_ok, computed a cycle ahead
-            self._properties(m, fifos, credits, returned, in_flight, room=room, issuing=issuing, running=running,
+            m.d.comb += [Assert(st.read_ok == ~st.conflict),       # the storage's read_ok, computed a cycle ahead
+                         Assert(busy == (clearing | running))]
+            self._properties(m, fifos, credits, changes, in_flight, room=room, issuing=issuing, running=running,
                              clearing=clearing, issue_grp=issue_grp, issue_last=issue_last, accept=accept,
                              step_no=step_no, commit=ctrl, lanes=lanes, present=present)
             if self.formal_watch:
@@ -412,7 +423,7 @@ class LIFArray(wiring.Component):
             m.d.comb += Assert(~trace_out | ((trace_vs.count != 0) & (tr.payload.v == trace_vs.head)))
             m.d.comb += Cover(trace_out)
 
-    def _properties(self, m, fifos, credits, returned, in_flight, *, room, issuing, running, clearing, issue_grp,
+    def _properties(self, m, fifos, credits, changes, in_flight, *, room, issuing, running, clearing, issue_grp,
                     issue_last, accept, step_no, commit, lanes, present):
         """Assertions and covers proved by ``make formal`` (``lifgen.sim.formal``), by k-induction: they hold in
         every reachable state, for every input sequence. ``commits`` and ``accepted`` are registers that exist
@@ -421,13 +432,15 @@ class LIFArray(wiring.Component):
         groups = self.timing.groups
         valid, grp = commit["valid"], commit["grp"]
         groups_in_flight = sum(v for v, _ in in_flight)
-        for fifo, credit, back in zip(fifos, credits, returned):
+        taken = in_flight[0][0]                          # the last cycle's `go`
+        for fifo, credit, change in zip(fifos, credits, changes):
             # no event is ever pushed into a full FIFO (none is lost), because every entry has a credit:
-            # credits + credits on their way back + groups in the pipeline + entries in the FIFO = depth - 1
+            # credits + their pending change + groups in the pipeline + entries in the FIFO = depth - 1
             m.d.comb += [Assert(~fifo.w_en | fifo.w_rdy),
-                         Assert(credit + back + groups_in_flight + fifo.level == fifo.depth - 1)]
+                         Assert(credit + change + groups_in_flight + fifo.level == fifo.depth - 1),
+                         Assert(change + taken >= 0), Assert(change + taken <= 2)]
         # the issue stage's registers agree with each other
-        m.d.comb += [Assert(room == Cat(credit != 0 for credit in credits).all()),
+        m.d.comb += [Assert(room == Cat(credit > taken for credit in credits).all()),
                      Assert(~issuing | running), Assert(~issuing | (issue_last == (issue_grp == groups - 1))),
                      Assert(~issuing | (issue_grp < groups)), Assert(~running | ~clearing)]
 

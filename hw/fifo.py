@@ -62,7 +62,9 @@ class EventFIFO(wiring.Component):
                      rd.addr.eq(consume), rd.en.eq(fetch), self.r_data.eq(rd.data)]
         # the pointers advance by adding their enable (not as a clock enable, which together with the reset would
         # cost the iCE40 a look-up table more: its flip-flops' reset only acts when they are enabled)
-        m.d.sync += [produce.eq(_advance(produce, self.w_en, size)), consume.eq(_advance(consume, fetch, size))]
+        # (the enable, which arrives last, picks the next value after an adder of registers)
+        m.d.sync += [produce.eq(Mux(self.w_en, _advance(produce, 1, size), produce)),
+                     consume.eq(Mux(fetch, _advance(consume, 1, size), consume))]
         # the output holds an entry next cycle if one is fetched now or it holds one that is not taken; as a
         # function of registers and `r_en` (not of `fetch`, and not as a clock enable): one gate
         m.d.sync += self.r_rdy.eq(filled | (self.r_rdy & ~self.r_en))

@@ -3,7 +3,7 @@
 
 The rule is cut into the pieces the pipeline of :class:`lifgen.hw.core.LIFArray` puts registers between::
 
-    gap   = rest_gap(c, v)               VREST - v, exact
+    gap   = rest_gap(c, ~v)              VREST - v, exact, from ~v
     vt    = threshold_input(c, v)        v - VTH, exact, beside gap
     x     = leak_input(c, gap, u)        VREST - v + u, exact
     a     = product(c, x)                (x * G) >> (S-1), exact, as (hi, carry) with a = hi + carry: the terms of
@@ -30,9 +30,11 @@ __all__ = ["SHIFT_ADD_GAIN_BITS", "rest_gap", "leak_input", "threshold_input", "
            "reaches_threshold", "update", "update_rule"]
 
 
-def rest_gap(c: FixedParams, v):
-    """gap = VREST - v (Amaranth widens: exact)."""
-    return c.VREST - v
+def rest_gap(c: FixedParams, nv):
+    """gap = VREST - v from nv = ~v = -v - 1: nv + (VREST + 1) (Amaranth widens: exact). The core holds ~v in a
+    register, so this is an adder of a register and a constant: on the iCE40 a register subtracted costs a
+    look-up table that inverts it before the carry chain (two routing hops more)."""
+    return nv + (c.VREST + 1)
 
 
 def leak_input(c: FixedParams, gap, u):
@@ -187,5 +189,5 @@ def update(m, c: FixedParams, v_sum, r, above, name="", probes=None):
 
 def update_rule(m, c: FixedParams, v, r, u, probes=None):
     """The whole rule without pipeline registers: (v, r, u) -> (v_new, r_new, spike)."""
-    a = product(c, leak_input(c, rest_gap(c, v), u))
+    a = product(c, leak_input(c, rest_gap(c, ~v), u))
     return update(m, c, leak_sum(c, v, a), r, reaches_threshold(c, threshold_input(c, v), a), probes=probes)
