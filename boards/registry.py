@@ -245,7 +245,7 @@ def _ulx3s_board(size, blocks):
 # flip-flop's synchronous reset acts only when it is enabled, so a register with both needs a look-up table in
 # front of its enable, and the UP5K's look-up tables and routing hops (~1.8 ns) are slow. The 32,768-neuron SPRAM
 # array went from 69.4 to 72.0 MHz with it (seed 1).
-_UP5K_SYNTH = "-dsp -nodffe"
+_UP5K_SYNTH = "-dsp -nodffe -device u"
 
 _BOARD_LIST = (
     Board(name="icebreaker", platform=_icebreaker, family="ice40", device="iCE40UP5K", package="SG48",

@@ -178,7 +178,11 @@ class LIFArray(wiring.Component):
             self.busy.eq(busy),
             accept.eq(self.step & ~busy),
         ]
-        clear_done = clearing & (clear_row == tm.clear_cycles - 1)
+        # clear_row == clear_cycles - 1 as a register computed a cycle ahead (the row counts up every cycle while
+        # clearing): no wide compare before `busy`
+        clear_last = Signal(init=tm.clear_cycles == 1)
+        m.d.sync += clear_last.eq(clear_row == tm.clear_cycles - 2)
+        clear_done = clearing & clear_last
         step_done = Signal()                           # the last group commits (driven below)
         m.d.sync += busy.eq(accept | (busy & ~clear_done & ~step_done))
 
@@ -216,10 +220,16 @@ class LIFArray(wiring.Component):
         # enable beside the reset costs a look-up table more
         m.d.sync += [issue_grp.eq(Mux(accept, 0, Mux(go, issue_grp + 1, issue_grp))),
                      issue_first.eq(Mux(accept, 0, Mux(go, issue_first + P, issue_first)))]
+        # issue_grp == groups - 2 without a wide compare after the counter: registered compares of the last cycle's
+        # issue_grp with groups - 2 and groups - 3, one of them picked by whether it advanced or was cleared since
+        went, cleared = Signal(), Signal()
+        was = {k: Signal(name=f"was_last_m{k - 1}") for k in (2, 3)}
+        m.d.sync += [went.eq(go), cleared.eq(accept)] + [was[k].eq(issue_grp == groups - k) for k in (2, 3)]
+        before_last = Mux(cleared, groups == 2, Mux(went, was[3], was[2]))
         with m.If(accept):
             m.d.sync += [running.eq(1), issuing.eq(1), issue_last.eq(groups == 1)]
         with m.Elif(go):
-            m.d.sync += issue_last.eq(issue_grp == groups - 2)
+            m.d.sync += issue_last.eq(before_last)
             with m.If(issue_last):
                 m.d.sync += issuing.eq(0)
         m.d.comb += st.rd_addr.eq(issue_grp)
@@ -294,14 +304,20 @@ class LIFArray(wiring.Component):
         lanes = [dict(zip(("v_new", "r_new", "spike"), update(m, c, lane["v_sum"], lane["r"], lane["above"],
                                                                        name=f"l{j}")))
                  for j, lane in enumerate(lanes)]
+        partial = N - (groups - 1) * P                 # lanes present in the last group
+
+        def presence(ctrl):                            # the lanes of the group that hold a neuron
+            return Cat(ctrl["valid"] & (~ctrl["last"] | Const(int(j < partial))) for j in range(P))
         if tm.add_stages >= 2:
-            ctrl = stage("upd", **ctrl)
+            # the last register also holds whether the group pushes a spike entry (the FIFO's write enable then
+            # comes straight from a register)
+            pushes = (Cat(lane["spike"] for lane in lanes) & presence(ctrl)).any()
+            ctrl = stage("upd", **ctrl, push=pushes)
             lanes = [stage(f"upd_l{j}", **lane) for j, lane in enumerate(lanes)]
 
         # ---- commit: write back, push the group's events -----------------------------------------------
         valid = ctrl["valid"]
-        partial = N - (groups - 1) * P                 # lanes present in the last group
-        present = Cat(valid & (~ctrl["last"] | Const(int(j < partial))) for j in range(P))
+        present = presence(ctrl)
         spikes = [lane["spike"] & present[j] for j, lane in enumerate(lanes)]
         trace_v = [lane["v_new"] for lane in lanes]
         m.d.comb += [st.wr_v[j].eq(lane["v_new"]) for j, lane in enumerate(lanes)]
@@ -318,7 +334,7 @@ class LIFArray(wiring.Component):
             spike_push.first.eq(ctrl["grp"] if pow2 else ctrl["first"]), spike_push.mask.eq(spike_mask),
             spike_push.single.eq(_one_lane(spike_mask)), spike_push.step.eq(step_no),
             spike_fifo.w_data.eq(spike_push.as_value()),
-            spike_fifo.w_en.eq(spike_mask.any()),
+            spike_fifo.w_en.eq(ctrl["push"] if "push" in ctrl else spike_mask.any()),
         ]
         if self.has_trace:
             trace_push = Signal(trace_entry)
@@ -343,7 +359,9 @@ class LIFArray(wiring.Component):
         # ---- properties, proved by `make formal` (lifgen.sim.formal) -------------------------------
         if platform == "formal":
             m.d.comb += [Assert(st.read_ok == ~st.conflict),       # the storage's read_ok, computed a cycle ahead
-                         Assert(busy == (clearing | running))]
+                         Assert(busy == (clearing | running)),         # and the other flags computed a cycle ahead
+                         Assert(~clearing | (clear_last == (clear_row == tm.clear_cycles - 1))),
+                         Assert(~issuing | (before_last == (issue_grp == groups - 2)))]
             self._properties(m, fifos, credits, changes, in_flight, room=room, issuing=issuing, running=running,
                              clearing=clearing, issue_grp=issue_grp, issue_last=issue_last, accept=accept,
                              step_no=step_no, commit=ctrl, lanes=lanes, present=present)

@@ -20,7 +20,7 @@ tables long, 17 ns. Here the memory's non-empty flag is a register loaded a cycl
 with small constants, and the count's next value is chosen by the read decision in its last gate.
 """
 
-from amaranth.hdl import Assert, Module, Mux, Signal, unsigned
+from amaranth.hdl import Assert, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -69,21 +69,27 @@ class EventFIFO(wiring.Component):
         # function of registers and `r_en` (not of `fetch`, and not as a clock enable): one gate
         m.d.sync += self.r_rdy.eq(filled | (self.r_rdy & ~self.r_en))
 
-        # count + w_en - fetch: the write's two candidates first, `fetch` (which arrives last) picks one
-        if_fetch = Mux(self.w_en, count, count - 1)
-        if_not = Mux(self.w_en, count + 1, count)
-        m.d.sync += count.eq(Mux(fetch, if_fetch, if_not))
-        # count + w_en - fetch != 0, from compares of the count with constants (no carry chain)
-        m.d.sync += filled.eq(self.w_en | (count >= 2) | ((count == 1) & ~fetch))
+        # the count lags a cycle: `change` holds the last cycle's w_en - fetch (-1..1) and is added a cycle later
+        # (two registers added, so the read decision meets no adder); entries = count + change
+        change = Signal(signed(2))
+        entries = count + change
+        m.d.sync += [count.eq(entries), change.eq(self.w_en - fetch)]
+        # entries + w_en - fetch != 0 (it is never negative), from compares of the registers with small constants
+        # (no carry chain), `fetch` in the last gate
+        c0, c1, c2 = count == 0, count == 1, count == 2
+        down, same, up = change == -1, change == 0, change == 1
+        none = (c0 & same) | (c1 & down)                  # entries == 0
+        one = (c0 & up) | (c1 & same) | (c2 & down)       # entries == 1
+        m.d.sync += filled.eq(self.w_en | ~(none | one) | (one & ~fetch))
 
-        m.d.comb += [self.w_rdy.eq(count != inner), self.level.eq(count + self.r_rdy)]
+        m.d.comb += [self.w_rdy.eq(entries != inner), self.level.eq(entries + self.r_rdy)]
 
         if platform == "formal":
             # the registers agree (k-induction needs it said): the pointers are in range, the count is their
             # distance and `filled` its non-zero flag
-            m.d.comb += [Assert(produce < size), Assert(consume < size), Assert(count <= inner),
-                         Assert(filled == (count != 0)),
-                         Assert(count == Mux(produce >= consume, produce - consume, size + produce - consume))]
+            m.d.comb += [Assert(produce < size), Assert(consume < size), Assert(entries <= inner),
+                         Assert(count <= inner), Assert(filled == (entries != 0)),
+                         Assert(entries == Mux(produce >= consume, produce - consume, size + produce - consume))]
         return m
 
 
