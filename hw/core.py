@@ -147,7 +147,9 @@ class LIFArray(wiring.Component):
         pow2 = P & (P - 1) == 0
         first_shape = range(groups) if pow2 else range(groups * P)
         # `single`: the mask has one lane (computed before the FIFO, so nothing but a register follows its memory)
-        spike_entry = data.StructLayout({"first": first_shape, "mask": unsigned(P), "single": unsigned(1),
+        # `lane`: the mask's lowest lane (with lanes; likewise computed before the FIFO)
+        lane_field = {"lane": range(P)} if P > 1 else {}
+        spike_entry = data.StructLayout({"first": first_shape, "mask": unsigned(P), "single": unsigned(1), **lane_field,
                                          "step": unsigned(STEP_BITS)})
         m.submodules.spike_fifo = spike_fifo = EventFIFO(
             width=spike_entry.size, depth=self.config.spike_fifo_depth)
@@ -156,6 +158,7 @@ class LIFArray(wiring.Component):
         fifos = [spike_fifo]
         if self.has_trace:
             trace_entry = data.StructLayout({"first": first_shape, "mask": unsigned(P), "single": unsigned(1),
+                                             **lane_field,
                                              "v": data.ArrayLayout(signed(W), P)})
             m.submodules.trace_fifo = trace_fifo = EventFIFO(
                 width=trace_entry.size, depth=self.config.trace_fifo_depth)
@@ -333,6 +336,7 @@ class LIFArray(wiring.Component):
         m.d.comb += [
             spike_push.first.eq(ctrl["grp"] if pow2 else ctrl["first"]), spike_push.mask.eq(spike_mask),
             spike_push.single.eq(_one_lane(spike_mask)), spike_push.step.eq(step_no),
+            *([spike_push.lane.eq(_lowest(spike_mask))] if P > 1 else []),
             spike_fifo.w_data.eq(spike_push.as_value()),
             spike_fifo.w_en.eq(ctrl["push"] if "push" in ctrl else spike_mask.any()),
         ]
@@ -340,6 +344,8 @@ class LIFArray(wiring.Component):
             trace_push = Signal(trace_entry)
             m.d.comb += [trace_push.first.eq(ctrl["grp"] if pow2 else ctrl["first"]), trace_push.mask.eq(present),
                          trace_push.single.eq(_one_lane(present))]
+            if P > 1:
+                m.d.comb += trace_push.lane.eq(_lowest(present))
             m.d.comb += [trace_push.v[j].eq(v) for j, v in enumerate(trace_v)]
             m.d.comb += [trace_fifo.w_data.eq(trace_push.as_value()), trace_fifo.w_en.eq(valid)]
         for change, fifo in zip(changes, fifos):      # credits come back a cycle late (safe)
@@ -529,6 +535,14 @@ def _lanes_set(mask):
     return counts[0]
 
 
+def _lowest(mask):
+    """The index of ``mask``'s lowest set bit (0 when none is set)."""
+    index = Const(0, range(len(mask)))
+    for j in reversed(range(len(mask))):
+        index = Mux(mask[j], j, index)
+    return index
+
+
 def _one_lane(mask):
     """``mask`` has at most one bit set (a FIFO entry's mask is never 0, so: exactly one)."""
     return _lanes_set(mask) <= 1
@@ -549,10 +563,9 @@ def _unpack(m, fifo, entry_layout, lanes, source, payload):
     pending = Signal(lanes, reset_less=True)           # lanes of the head entry still to send
     # pending has one lane left: the event on offer is the entry's last (always, with one lane)
     last = Signal(reset_less=True) if lanes > 1 else Const(1)
-    lane = Signal(range(lanes))
-    for j in reversed(range(lanes)):
-        with m.If(pending[j]):
-            m.d.comb += lane.eq(j)
+    # the lowest lane of pending: a register computed a cycle ahead too, so the event's neuron index is one
+    # adder from registers (first + lane, when the lanes are not a power of two)
+    lane = Signal(range(lanes), reset_less=True)
     # `pending` and `last` are registers computed a cycle ahead, so the FIFO's read enable and the head register's
     # enable are a gate or two from registers
     finishing = held & source.ready & last
@@ -567,9 +580,10 @@ def _unpack(m, fifo, entry_layout, lanes, source, payload):
         m.d.sync += head.eq(fifo.r_data)
         if lanes > 1:
             entry = entry_layout(fifo.r_data)
-            m.d.sync += [pending.eq(entry.mask), last.eq(entry.single)]
+            m.d.sync += [pending.eq(entry.mask), last.eq(entry.single), lane.eq(entry.lane)]
     if lanes > 1:
         with m.Elif(source.valid & source.ready):
             # drop the lowest lane; two lanes left means one after this event (a table, no subtraction, before
             # `last`)
-            m.d.sync += [pending.eq(pending & (pending - 1)), last.eq(_lanes_set(pending) <= 2)]
+            rest = pending & (pending - 1)
+            m.d.sync += [pending.eq(rest), last.eq(_lanes_set(pending) <= 2), lane.eq(_lowest(rest))]
