@@ -523,20 +523,27 @@ class DP16KDStorage(_Storage):
         rd_row = Signal(range(max(2, self.rows)))
         state_wr_row = Signal.like(rd_row, name="state_wr_row")
         input_wr_row = Signal.like(rd_row, name="input_wr_row")
+        # the state memories' write side: with the inputs registered, the multiplexers in front of it are
+        # registered instead (the same cycle), so that what fans out to the memories' copies over the die comes
+        # straight from registers
+        write_side = m.d.sync if self.registered else m.d.comb
+        source = _inputs(self, m, False) if self.registered else i
+        state_wr_en = Signal(name="state_wr_en")
         m.d.comb += [rd_row.eq(Mux(late["peek_en"], late["peek_row"], late["rd_addr"])),
-                     state_wr_row.eq(Mux(i["clear_en"], i["clear_row"], i["wr_addr"])),
                      input_wr_row.eq(Mux(late["clear_en"], late["clear_row"], late["in_row"]))]
+        write_side += [state_wr_row.eq(Mux(source["clear_en"], source["clear_row"], source["wr_addr"])),
+                       state_wr_en.eq(source["clear_en"] | source["wr_en"])]
         state_clear, input_clear = i["clear_en"], late["clear_en"]
         for j in range(P):
             state_word = Signal(c.W + rw, name=f"state_wr_word{j}")
             input_word = Signal(c.W, name=f"input_wr_word{j}")
             rest = Cat(Const(c.VREST, c.W), Const(0, rw))
-            fresh = Cat(i["wr_v"][j], i["wr_r"][j]) if rw else i["wr_v"][j]
-            m.d.comb += [state_word.eq(Mux(state_clear, rest, fresh)),
-                         input_word.eq(Mux(input_clear, 0, late["in_u"]))]
+            fresh = Cat(source["wr_v"][j], source["wr_r"][j]) if rw else source["wr_v"][j]
+            write_side += state_word.eq(Mux(source["clear_en"], rest, fresh))
+            m.d.comb += input_word.eq(Mux(input_clear, 0, late["in_u"]))
             # no read of a word written at the same edge: a state memory does not read while the clear writes it
             # (and while its delayed copy runs), an input memory not while the clear or an input write writes it
-            state = self._memory(m, f"state{j}", c.W + rw, state_wr_row, state_word, state_clear | i["wr_en"],
+            state = self._memory(m, f"state{j}", c.W + rw, state_wr_row, state_word, state_wr_en,
                                  rd_row, ~(state_clear | input_clear))
             u = self._memory(m, f"input{j}", c.W, input_wr_row, input_word,
                              input_clear | (late["in_en"] & (late["in_lane"] == j)), rd_row,
