@@ -297,14 +297,15 @@ def get_board(name) -> Board:
 def core_memories(fixed: FixedParams, neurons: int, config: CoreConfig = CoreConfig()):
     """``{name: (depth, width)}`` of the block memories ``LIFArray`` infers (see the module docstring). With P lanes
     every lane has its own state and input memory of ``ceil(N / P)`` rows; a FIFO entry holds one group (its
-    index, a P-bit lane mask, and the step or P voltages). ``storage="spram"`` keeps state and input in the
-    SPRAMs, so only the FIFOs take block RAM; ``storage="dp16kd"`` has the same memories as ``bram`` (their blocks are
-    counted exactly, :func:`storage_blocks`)."""
+    index, a P-bit lane mask, its first lane, and the step or P voltages). ``storage="spram"`` keeps state and
+    input in the SPRAMs, so only the FIFOs take block RAM; ``storage="dp16kd"`` has the same memories as ``bram``
+    (their blocks are counted exactly, :func:`storage_blocks`)."""
     P = config.lanes
     rows = -(-neurons // P)
     # an entry names its group by its index, or by its first neuron when P is not a power of two; then the lane
-    # mask, a bit that says the mask has one lane, and the step or P voltages
+    # mask, a bit that says the mask has one lane, the mask's first lane (with lanes), and the step or P voltages
     first_bits = index_bits(rows) if P & (P - 1) == 0 else index_bits(rows * P)
+    first_bits += (P - 1).bit_length()
     mems = {}
     if config.storage in ("bram", "dp16kd"):
         # bram with registered banks (CoreTiming.banked): one memory per bank of BRAM_BANK_ROWS rows

@@ -172,13 +172,13 @@ def test_core_memories_follow_the_core():
     assert core_memories(fixed, 1000) == {"state0": (1000, 20), "input0": (1000, 16), "spike_fifo": (256, 28)}
     mems = core_memories(fixed, 1000, CoreConfig(trace=True, trace_fifo_depth=16, spike_fifo_depth=64))
     assert mems["spike_fifo"] == (64, 28) and mems["trace_fifo"] == (16, 28)
-    # 6 lanes: 167 rows each, groups named by their first neuron (0 .. 996: 10 bits), 6-bit masks, six voltages
-    # per trace entry
+    # 6 lanes: 167 rows each, groups named by their first neuron (0 .. 996: 10 bits), 6-bit masks, the mask's
+    # first lane (0 .. 5: 3 bits), six voltages per trace entry
     mems = core_memories(fixed, 1000, CoreConfig(trace=True, lanes=6))
     assert [mems[f"state{j}"] for j in range(6)] == [(167, 20)] * 6 and "state6" not in mems
-    assert mems["spike_fifo"] == (256, 10 + 6 + 1 + 16) and mems["trace_fifo"] == (16, 10 + 6 + 1 + 6 * 16)
-    # 8 lanes: 125 rows, a 7-bit group index
-    assert core_memories(fixed, 1000, CoreConfig(lanes=8))["spike_fifo"] == (256, 7 + 8 + 1 + 16)
+    assert mems["spike_fifo"] == (256, 10 + 6 + 1 + 3 + 16) and mems["trace_fifo"] == (16, 10 + 6 + 1 + 3 + 6 * 16)
+    # 8 lanes: 125 rows, a 7-bit group index, a 3-bit first lane
+    assert core_memories(fixed, 1000, CoreConfig(lanes=8))["spike_fifo"] == (256, 7 + 8 + 1 + 3 + 16)
     # SPRAM: state and inputs leave block RAM
     assert core_memories(fixed, 1000, CoreConfig(storage="spram")) == {"spike_fifo": (256, 28)}
     # block RAM in registered banks of 1,024 rows (more rows than that and a read stage)
