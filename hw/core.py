@@ -228,7 +228,7 @@ class LIFArray(wiring.Component):
         went, cleared = Signal(), Signal()
         was = {k: Signal(name=f"was_last_m{k - 1}") for k in (2, 3)}
         m.d.sync += [went.eq(go), cleared.eq(accept)] + [was[k].eq(issue_grp == groups - k) for k in (2, 3)]
-        before_last = Mux(cleared, groups == 2, Mux(went, was[3], was[2]))
+        before_last = _before_last(cleared, went, was, groups)
         with m.If(accept):
             m.d.sync += [running.eq(1), issuing.eq(1), issue_last.eq(groups == 1)]
         with m.Elif(go):
@@ -533,6 +533,12 @@ def _lanes_set(mask):
         counts = [Array(Const(min(i % 4 + i // 4, 3), 2) for i in range(16))[Cat(*pair)] if len(pair) == 2
                   else pair[0] for pair in pairs]
     return counts[0]
+
+
+def _before_last(cleared, went, was, groups):
+    """issue_grp == groups - 2, from the last cycle's registered compares ``was[k]`` (issue_grp == groups - k then)
+    and whether the counter was cleared (to 0) or advanced since."""
+    return Mux(cleared, groups == 2, Mux(went, was[3], was[2]))
 
 
 def _lowest(mask):

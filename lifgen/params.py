@@ -234,7 +234,7 @@ class CoreConfig:
       and reset. Together with ``mul_stages`` they set how much logic sits between two registers (the clock a
       device reaches) and the latency L; results never change.
     - ``read_stages``: registers on the storage's read data (0..2), for memories far from the logic (a large ECP5
-      array spreads its block RAM over the whole die). With ``bram`` storage of more than
+      array spreads its block RAM over the whole die). With ``bram`` storage of 2 to ``BRAM_BANKS_MAX`` banks of
       ``BRAM_BANK_ROWS`` rows the first one sits on each bank's read data, before the multiplexer that picks the
       bank (``lifgen.hw.storage.BlockRAMStorage``).
     - ``spike_fifo_depth``, ``trace_fifo_depth``: entries of the output FIFOs (>= 2). With lanes, an entry holds
@@ -300,8 +300,11 @@ class CoreConfig:
 SPRAM_WORDS = 16384     # one SB_SPRAM256KA: 16K x 16 bits
 # storage bram with a read stage: rows per bank, each bank with a register on its read data (CoreTiming.banked).
 # 1024 rows of up to 18 bits are one ECP5 DP16KD (1024 x 18) and a row of iCE40 EBRs without a multiplexer
-# (1024 x 4 each), so the multiplexer that picks the bank sits after registers.
+# (1024 x 4 each), so the multiplexer that picks the bank sits after registers. Only up to BRAM_BANKS_MAX banks: the
+# multiplexer grows with them (98,304 neurons in 6 lanes, 16 banks a memory: 11 K LUTs, no faster, a 15-minute
+# ECP5 board build), and deep memories on the ECP5 have their own storage, dp16kd.
 BRAM_BANK_ROWS = 1024
+BRAM_BANKS_MAX = 4
 SPRAM_BITS = 16
 
 # (depth, width) of one ECP5 DP16KD with one read and one write port of the same width (TN-02204: 16K x 1 ..
@@ -412,8 +415,9 @@ class CoreTiming:
     @property
     def banked(self):
         """``bram`` storage in banks of ``BRAM_BANK_ROWS`` rows, each with a register on its read data, which is the
-        first of the ``read_stages`` (so the latency is unchanged): more than one bank and a read stage."""
-        return self.storage == "bram" and self.groups > BRAM_BANK_ROWS and self.read_stages >= 1
+        first of the ``read_stages`` (so the latency is unchanged): 2 to ``BRAM_BANKS_MAX`` banks and a read stage."""
+        return (self.storage == "bram" and BRAM_BANK_ROWS < self.groups <= BRAM_BANK_ROWS * BRAM_BANKS_MAX
+                and self.read_stages >= 1)
 
     @property
     def ram_regs(self):

@@ -15,7 +15,7 @@
 import pathlib
 
 import pytest
-from amaranth.hdl import Cat, Const, Signal
+from amaranth.hdl import Cat, Const, Mux, Signal
 
 from lifgen.hw import core, rule
 from lifgen.hw.fifo import EventFIFO
@@ -139,6 +139,17 @@ def test_core_proof_catches_a_credit_too_many(tmp_path, monkeypatch):
     # the first assertion to fail is the one that says no event is pushed into a full FIFO
     lines = _failed_assertions(result, module=core)
     assert lines and all("fifo.w_rdy" in line for line in lines), result["failed"]
+
+
+def test_core_proof_catches_a_stale_before_last_flag(tmp_path, monkeypatch):
+    """The issue stage's before-last flag is computed a cycle ahead from registered compares; picking the compare
+    for a counter that did not move when it did (and the other way round) breaks the flag's invariant."""
+    monkeypatch.setattr(core, "_before_last",
+                        lambda cleared, went, was, groups: Mux(cleared, groups == 2, Mux(went, was[2], was[3])))
+    name, params, neurons, core_kw = FORMAL_CASES[0]
+    lines = _failed_assertions(prove(name, LIFParams(**params), neurons, CoreConfig(**core_kw), tmp_path),
+                               module=core)
+    assert any("before_last" in line for line in lines), lines
 
 
 def test_step_timing_needs_the_fifo_round_trip(tmp_path):

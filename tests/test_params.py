@@ -6,7 +6,7 @@ import math
 import pytest
 
 from lifgen.errors import ParameterError
-from lifgen.params import LIFParams
+from lifgen.params import CoreTiming, LIFParams
 
 
 def test_defaults_quantise_to_the_documented_constants():
@@ -54,3 +54,14 @@ def test_refractory_rounds_to_steps():
 def test_bad_parameters_raise_a_clear_error(kwargs, words):
     with pytest.raises(ParameterError, match=words):
         LIFParams(**kwargs)
+
+
+def test_bram_banks_only_where_a_few_banks_do():
+    """``CoreTiming.banked``: block RAM in registered banks of 1,024 rows needs a read stage and 2 to 4 banks (a
+    16-bank multiplexer cost 11 K LUTs and a 15-minute ECP5 build for nothing); SPRAM and DP16KD never bank."""
+    def banked(neurons, **config):
+        return CoreTiming(neurons, **config).banked
+    assert banked(1025, read_stages=1) and banked(4096, read_stages=2)
+    assert not banked(1024, read_stages=1) and not banked(4097, read_stages=1) and not banked(3000)
+    assert banked(8192, lanes=2, read_stages=1) and not banked(98304, lanes=6, read_stages=2)
+    assert not banked(3000, read_stages=1, storage="dp16kd") and not banked(3000, read_stages=1, storage="spram")
