@@ -17,7 +17,8 @@ Contract (that of ``SyncFIFOBuffered`` of the same ``depth``, which the core use
 Why not ``SyncFIFOBuffered`` itself: its read decision compares its level register with 0 and its write enable is
 gated by a compare with the depth; on the iCE40UP5K (about 1.8 ns a routing hop) its control path was five look-up
 tables long, 17 ns. Here the memory's non-empty flag is a register loaded a cycle ahead from compares of the count
-with small constants, and the count's next value is chosen by the read decision in its last gate.
+with small constants, the count lags a cycle behind a registered change, and the read decision (which arrives
+last) meets no adder: it picks the read pointer's next value after the pointer's own adder.
 """
 
 from amaranth.hdl import Assert, Module, Mux, Signal, signed, unsigned
@@ -60,11 +61,11 @@ class EventFIFO(wiring.Component):
 
         m.d.comb += [wr.addr.eq(produce), wr.data.eq(self.w_data), wr.en.eq(self.w_en),
                      rd.addr.eq(consume), rd.en.eq(fetch), self.r_data.eq(rd.data)]
-        # the pointers advance by adding their enable (not as a clock enable, which together with the reset would
-        # cost the iCE40 a look-up table more: its flip-flops' reset only acts when they are enabled)
-        # (the enable, which arrives last, picks the next value after an adder of registers)
-        m.d.sync += [produce.eq(Mux(self.w_en, _advance(produce, 1, size), produce)),
-                     consume.eq(Mux(fetch, _advance(consume, 1, size), consume))]
+        # each pointer's enable, which arrives last, picks its next value after an adder of registers: not a clock
+        # enable (with the reset that costs the iCE40 a look-up table more: its flip-flops' reset only acts when
+        # they are enabled), and not the adder's carry (which puts the enable in front of the carry chain)
+        m.d.sync += [produce.eq(Mux(self.w_en, _successor(produce, size), produce)),
+                     consume.eq(Mux(fetch, _successor(consume, size), consume))]
         # the output holds an entry next cycle if one is fetched now or it holds one that is not taken; as a
         # function of registers and `r_en` (not of `fetch`, and not as a clock enable): one gate
         m.d.sync += self.r_rdy.eq(filled | (self.r_rdy & ~self.r_en))
@@ -93,9 +94,8 @@ class EventFIFO(wiring.Component):
         return m
 
 
-def _advance(pointer, enable, size):
-    """``pointer + enable`` modulo ``size`` (one adder with the enable as its carry when ``size`` is a power of
-    two)."""
+def _successor(pointer, size):
+    """``pointer + 1`` modulo ``size`` (the adder's carry out dropped when ``size`` is a power of two)."""
     if size & (size - 1) == 0:
-        return (pointer + enable)[:len(pointer)]
-    return Mux(enable, Mux(pointer == size - 1, 0, pointer + 1), pointer)
+        return (pointer + 1)[:len(pointer)]
+    return Mux(pointer == size - 1, 0, pointer + 1)
