@@ -38,7 +38,7 @@ Reset: after ``rst`` the core writes v = VREST, r = 0, u = 0 into every neuron, 
 with ``busy`` high; only then is a step accepted.
 """
 
-from amaranth.hdl import Array, Assert, Assume, Cat, Const, Cover, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Array, Assert, Assume, Cat, Const, Cover, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -244,6 +244,11 @@ class LIFArray(wiring.Component):
         in_flight = []                                 # (valid, group) of every stage, in order (for the proofs)
         feeds = []                                     # what each of those stages is loaded with
 
+        def named(name, value):                        # a value used more than once, computed once
+            wire = Signal(Value.cast(value).shape(), name=name)
+            m.d.comb += wire.eq(value)
+            return wire
+
         def stage(name, **fields):
             regs = {k: Signal(v.shape(), name=f"{name}_{k}") for k, v in fields.items()}
             m.d.sync += [regs[k].eq(v) for k, v in fields.items()]
@@ -277,8 +282,8 @@ class LIFArray(wiring.Component):
 
         # ---- mul: x = VREST - v + u and the product x * G; with two or more multiply registers the first one
         # holds x, the others sit inside the product (lifgen.hw.rule.product) -------------------------------------
-        lanes = [dict(v=lane["v"], r=lane["r"], x=leak_input(c, lane["gap"], lane["u"]), vt=lane["vt"])
-                 for lane in lanes]
+        lanes = [dict(v=lane["v"], r=lane["r"], x=named(f"x_l{j}", leak_input(c, lane["gap"], lane["u"])),
+                      vt=lane["vt"]) for j, lane in enumerate(lanes)]
         if tm.mul_stages >= 2:
             ctrl = stage("x", **ctrl)
             lanes = [stage(f"x_l{j}", **lane) for j, lane in enumerate(lanes)]
@@ -288,10 +293,16 @@ class LIFArray(wiring.Component):
         for j, lane in enumerate(lanes):
             level_no = iter(range(tree_regs))
 
+            level_name = iter(range(100))
+
             def register(values, j=j):
                 k = next(level_no)
                 return list(stage(f"mul{k}_l{j}", **{f"p{i}": value for i, value in enumerate(values)}).values())
-            products.append(product(c, lane["x"], tree_regs, register))
+
+            def wire(values, j=j):
+                k = next(level_name)
+                return [named(f"level{k}_l{j}_p{i}", value) for i, value in enumerate(values)]
+            products.append(product(c, lane["x"], tree_regs, register, wire))
         for k in range(tree_regs):
             ctrl = stage(f"mul{k}", **ctrl)
             lanes = [stage(f"mul{k}_l{j}_vr", v=lane["v"], r=lane["r"], vt=lane["vt"]) for j, lane in enumerate(lanes)]
@@ -299,8 +310,9 @@ class LIFArray(wiring.Component):
 
         # ---- update: v + dv and, beside it, whether that reaches VTH; then clamp, threshold and reset;
         # ``add_stages`` registers between -------------------------------------------------------------------
-        lanes = [dict(v_sum=leak_sum(c, lane["v"], lane["a"]), above=reaches_threshold(c, lane["vt"], lane["a"]),
-                      r=lane["r"]) for lane in lanes]
+        lanes = [dict(v_sum=named(f"v_sum_l{j}", leak_sum(c, lane["v"], lane["a"])),
+                      above=named(f"above_l{j}", reaches_threshold(c, lane["vt"], lane["a"])), r=lane["r"])
+                 for j, lane in enumerate(lanes)]
         if tm.add_stages >= 1:
             ctrl = stage("sum", **ctrl)
             lanes = [stage(f"sum_l{j}", **lane) for j, lane in enumerate(lanes)]

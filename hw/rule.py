@@ -64,7 +64,7 @@ def gain_terms(g):
 SHIFT_ADD_GAIN_BITS = 12  # G up to this many bits: a tree of shifted additions; wider: a multiplier
 
 
-def product(c: FixedParams, x, registers=0, register=None):
+def product(c: FixedParams, x, registers=0, register=None, wire=None):
     """a = (x * G) >> (S-1) (exact), as a pair ``(hi, carry)`` with a = hi + carry (``hi`` signed, ``carry`` one
     bit); :func:`leak_sum` and :func:`reaches_threshold` take the carry into their own adders.
 
@@ -82,7 +82,9 @@ def product(c: FixedParams, x, registers=0, register=None):
     ``registers``: pipeline registers to put into the product, spread evenly over its levels (after level
     ceil(k * depth / registers) for k = 1 .. registers; with more registers than levels the rest follow the last
     level); ``register(values) -> values`` registers one level's values. The result is then ``registers`` cycles
-    after ``x``."""
+    after ``x``. ``wire(values) -> values``, if given, names each level's values (signals driven combinationally):
+    every value of a level is used twice by the next, and an expression used twice is built twice in the netlist
+    (a simulator then evaluates the tree below it once per use)."""
     k = c.S - 1
     n = len(x) + c.gain_width + 1
     if c.gain_width > SHIFT_ADD_GAIN_BITS:
@@ -103,6 +105,8 @@ def product(c: FixedParams, x, registers=0, register=None):
             values = register(values)
         if done < depth:
             values = levels[done](values)
+            if wire is not None:
+                values = wire(values)
     hi, carry = values
     return hi, carry
 
