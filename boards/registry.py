@@ -305,7 +305,7 @@ def core_memories(fixed: FixedParams, neurons: int, config: CoreConfig = CoreCon
     # an entry names its group by its index, or by its first neuron when P is not a power of two; then the lane
     # mask, a bit that says the mask has one lane, the mask's first lane (with lanes), and the step or P voltages
     first_bits = index_bits(rows) if P & (P - 1) == 0 else index_bits(rows * P)
-    first_bits += (P - 1).bit_length()
+    lane_bits = (P - 1).bit_length()
     mems = {}
     if config.storage in ("bram", "dp16kd"):
         # bram with registered banks (CoreTiming.banked): one memory per bank of BRAM_BANK_ROWS rows
@@ -315,9 +315,9 @@ def core_memories(fixed: FixedParams, neurons: int, config: CoreConfig = CoreCon
                 name = "" if bank == rows else f"_b{b}"
                 mems[f"state{j}{name}"] = (min(bank, rows - first), fixed.W + fixed.ref_width)
                 mems[f"input{j}{name}"] = (min(bank, rows - first), fixed.W)
-    mems["spike_fifo"] = (config.spike_fifo_depth, first_bits + P + 1 + STEP_BITS)
+    mems["spike_fifo"] = (config.spike_fifo_depth, first_bits + P + 1 + lane_bits + STEP_BITS)
     if config.trace:
-        mems["trace_fifo"] = (config.trace_fifo_depth, first_bits + P + 1 + P * fixed.W)
+        mems["trace_fifo"] = (config.trace_fifo_depth, first_bits + P + 1 + lane_bits + P * fixed.W)
     return mems
 
 

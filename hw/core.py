@@ -38,6 +38,8 @@ Reset: after ``rst`` the core writes v = VREST, r = 0, u = 0 into every neuron, 
 with ``busy`` high; only then is a step accepted.
 """
 
+from itertools import count
+
 from amaranth.hdl import Array, Assert, Assume, Cat, Const, Cover, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -291,9 +293,7 @@ class LIFArray(wiring.Component):
         tree_regs = tm.mul_stages - (tm.mul_stages >= 2)
         products = []
         for j, lane in enumerate(lanes):
-            level_no = iter(range(tree_regs))
-
-            level_name = iter(range(100))
+            level_no, level_name = iter(range(tree_regs)), count()
 
             def register(values, j=j):
                 k = next(level_no)
