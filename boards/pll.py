@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 from amaranth.hdl import ClockDomain, ClockSignal, Const, Elaboratable, Instance, Module, Signal
 from amaranth.lib import io
-from amaranth.lib.cdc import ResetSynchronizer
+from amaranth.lib.cdc import FFSynchronizer, ResetSynchronizer
 
 from lifgen.errors import ParameterError
 
@@ -238,9 +238,13 @@ POR_SECONDS_OSC = 100e-6         # iCE40 internal oscillators settle within 100 
 
 class PowerOnReset(Elaboratable):
     """Drives the reset of ``domain`` (through a ``ResetSynchronizer``: asserted at once, released on a clock
-    edge): held while ``locked`` is low, for ``delay`` cycles of the domain's clock after it rises, and while
-    ``button`` is high. The delay counter is reset-less (flip-flops start at 0 after configuration on iCE40
-    and ECP5), so the reset it produces does not restart it. Inputs ``locked``, ``button``; output ``ready``."""
+    edge): held while ``locked`` is low (seen through a two-stage synchroniser, so from the second clock edge after
+    it falls), for ``delay`` cycles of the domain's clock after it rises, and while ``button`` is high. The delay
+    counter and ``ready`` are reset-less (flip-flops start at 0 after configuration on iCE40 and ECP5, so the
+    reset holds from power-up without a clock), and the reset it produces does not restart them. The synchroniser's
+    asynchronous input is ``~ready | button``: ``locked`` comes from the PLL at the die's edge, and a look-up table
+    beside it would put a long route on the domain's timing report. Inputs ``locked``, ``button``; output
+    ``ready``."""
 
     def __init__(self, delay, *, domain="sync"):
         if isinstance(delay, bool) or not isinstance(delay, int) or delay < 1:
@@ -255,13 +259,15 @@ class PowerOnReset(Elaboratable):
         m = Module()
         timer = Signal(range(self.delay + 1), reset_less=True)
         sync = m.d[self.domain]
-        with m.If(~self.locked):
+        locked = Signal()
+        m.submodules.locked = FFSynchronizer(self.locked, locked, o_domain=self.domain)
+        with m.If(~locked):
             sync += [timer.eq(0), self.ready.eq(0)]
         with m.Elif(timer == self.delay):
             sync += self.ready.eq(1)
         with m.Else():
             sync += timer.eq(timer + 1)
-        m.submodules.sync = ResetSynchronizer(~self.ready | ~self.locked | self.button, domain=self.domain)
+        m.submodules.sync = ResetSynchronizer(~self.ready | self.button, domain=self.domain)
         return m
 
 

@@ -15,9 +15,13 @@ the group index through these stages, one group per cycle (initiation interval 1
     read    storage outputs valid (v, r, u per lane) ``storage_cycles`` later
     ram     ``CoreTiming.ram_regs`` registers on the storage output; with two or more the last also holds
             VREST - v and v - VTH (computed from the one before), so that each register is one adder from the next
-    mul     x = (VREST - v) + u, and ``mul_stages`` registers around the product (x * G) >> (S-1) (0..3): with
+            (with ``mul_stages`` >= 4: x's two carry-save terms instead)
+    mul     x = (VREST - v) + u, and ``mul_stages`` registers around the product (x * G) >> (S-1) (0..6): with
             two or more, the first holds x and the others sit between the product's levels
-            (``lifgen.hw.rule.product``)
+            (``lifgen.hw.rule.product``); with four or more, one before x holds the first pieces of x and v - VTH
+            (``lifgen.hw.rule.add_pieces``); with five and six, the product's last adder is in two and three pieces
+    add     ``add_stages`` registers (0..3): after v + dv and its threshold adder, after clamp, threshold and reset;
+            with three, one between two pieces of both adders
     commit  dv = (x*G + 2**(S-1)) >> S, clamp, threshold, reset, refractory, per lane;
             write v, r back; push the group's spikes (one FIFO entry: group, lane mask, step) and,
             with tracing, its trace (group, lane mask, P voltages)
@@ -49,7 +53,8 @@ from lifgen.params import STEP_BITS, CoreConfig, FixedParams, check_storage, ind
 
 from .fifo import EventFIFO
 from .layouts import cur_layout, spike_layout, trace_layout
-from .rule import leak_input, leak_sum, product, reaches_threshold, rest_gap, threshold_input, update
+from .rule import (add_pieces, leak_in_pieces, leak_input, leak_input_terms, leak_sum, piece_cuts, product,
+                   reaches_threshold, rest_gap, threshold_input, update)
 from .storage import make_storage
 
 __all__ = ["LIFArray"]
@@ -175,7 +180,11 @@ class LIFArray(wiring.Component):
         issuing = Signal()                             # the issue stage holds a valid group
         issue_grp = Signal(range(groups))
         issue_first = Signal(range(groups * P))        # issue_grp * P (used when P is not a power of two)
-        step_no = Signal(STEP_BITS)                    # number of the step being run (mod 2**STEP_BITS)
+        # the number of the step being run (mod 2**STEP_BITS), counted in two halves: the high one a cycle after the
+        # low one wraps (`step_wrap`), before any commit of the next step can read it (no 16-bit carry chain)
+        step_lo, step_hi = Signal(STEP_BITS // 2), Signal(STEP_BITS - STEP_BITS // 2)
+        step_wrap = Signal()
+        step_no = Cat(step_lo, step_hi)
 
         accept = Signal()
         busy = Signal(init=1)                          # clearing | running, as a register of its own
@@ -212,7 +221,10 @@ class LIFArray(wiring.Component):
         m.d.comb += go.eq(issuing & room & st.read_ok)
         empty_next = []
         for credit, change in zip(credits, changes):
-            m.d.sync += credit.eq(credit + change)      # two registers added (credit >= 0 always)
+            # two registers added (credit >= 0 always), modulo 2**len(credit) with change's sign bit repeated: a
+            # signed sum would put a look-up table in front of the carry chain
+            width = len(credit)
+            m.d.sync += credit.eq(credit + Cat(change, change[-1].replicate(max(0, width - len(change))))[:width])
             # no credit is left next cycle exactly when credit + change <= go (credit + change - go is never
             # negative): compares of the registers with small constants, no carry chain, `go` in the final gate
             c0, c1, c2 = credit == 0, credit == 1, credit == 2
@@ -247,13 +259,19 @@ class LIFArray(wiring.Component):
         feeds = []                                     # what each of those stages is loaded with
 
         def named(name, value):                        # a value used more than once, computed once
+            if isinstance(value, Const):
+                return value
             wire = Signal(Value.cast(value).shape(), name=name)
             m.d.comb += wire.eq(value)
             return wire
 
-        def stage(name, **fields):
-            regs = {k: Signal(v.shape(), name=f"{name}_{k}") for k, v in fields.items()}
-            m.d.sync += [regs[k].eq(v) for k, v in fields.items()]
+        def stage(name, **fields):                     # (a constant passes: it needs no register)
+            # only `valid` and `push` are reset: the rest means something only where `valid` says so, and a reset
+            # costs the iCE40 a look-up table on the flip-flop's reset input
+            regs = {k: v if isinstance(v, Const) else
+                    Signal(v.shape(), name=f"{name}_{k}", reset_less=k not in ("valid", "push"))
+                    for k, v in fields.items()}
+            m.d.sync += [regs[k].eq(v) for k, v in fields.items() if not isinstance(v, Const)]
             if "valid" in regs:
                 in_flight.append((regs["valid"], regs["grp"]))
                 feeds.append(fields)
@@ -270,27 +288,52 @@ class LIFArray(wiring.Component):
             nv = lane.pop("nv", None)
             return dict(lane, gap=rest_gap(c, ~lane["v"] if nv is None else nv), vt=threshold_input(c, lane["v"]))
         # with two or more RAM registers the last holds them, and the one before it also ~v (for rest_gap: no
-        # inverter in front of the adder); else they are computed on the way to x
-        early = tm.ram_regs >= 2
+        # inverter in front of the adder); else they are computed on the way to x. With four multiply registers or
+        # more, x and v - VTH are added in two pieces each (below), and the last RAM register holds x's two
+        # carry-save terms instead (so that x's adder starts from registers)
+        pieces_x = tm.mul_stages >= 4
+        early = tm.ram_regs >= 2 and not pieces_x
+
+        def terms(lane):                              # x = s + t (modulo 2**n), beside v, r
+            s, t, _ = leak_input_terms(c, lane["v"], lane["u"])
+            return dict(v=lane["v"], r=lane["r"], s=s, t=t)
         for k in range(tm.ram_regs):
             ctrl = stage(f"ram{k}", **ctrl)
             if early and k == tm.ram_regs - 2:
                 lanes = [dict(lane, nv=~lane["v"]) for lane in lanes]
             if early and k == tm.ram_regs - 1:
                 lanes = [differences(lane) for lane in lanes]
+            if pieces_x and k == tm.ram_regs - 1:
+                lanes = [terms(lane) for lane in lanes]
             lanes = [stage(f"ram{k}_l{j}", **lane) for j, lane in enumerate(lanes)]
-        if not early:
+        if not early and not pieces_x:
             lanes = [differences(lane) for lane in lanes]
+        if pieces_x and not tm.ram_regs:
+            lanes = [terms(lane) for lane in lanes]
 
         # ---- mul: x = VREST - v + u and the product x * G; with two or more multiply registers the first one
-        # holds x, the others sit inside the product (lifgen.hw.rule.product) -------------------------------------
-        lanes = [dict(v=lane["v"], r=lane["r"], x=named(f"x_l{j}", leak_input(c, lane["gap"], lane["u"])),
-                      vt=lane["vt"]) for j, lane in enumerate(lanes)]
+        # holds x, the others sit inside the product (lifgen.hw.rule.product); with four or more, a register before
+        # that one holds the first pieces of x and v - VTH (lifgen.hw.rule.add_pieces), and with five or more the
+        # product's last level is cut into mul_stages - 3 pieces ------------------------------------------------
+        if pieces_x:
+            x_pieces = add_pieces(len(lanes[0]["s"]), piece_cuts(len(lanes[0]["s"]), 2))
+            n_vt = len(threshold_input(c, lanes[0]["v"]))
+            vt_pieces = add_pieces(n_vt, piece_cuts(n_vt, 2))
+            vth = Const(-c.VTH % (1 << n_vt), n_vt)
+            lanes = [dict(v=lane["v"], r=lane["r"], **_numbered("x", x_pieces[0]([lane["s"], lane["t"]])),
+                          **_numbered("vt", vt_pieces[0]([lane["v"], vth]))) for lane in lanes]
+            ctrl = stage("xlow", **ctrl)
+            lanes = [stage(f"xlow_l{j}", **lane) for j, lane in enumerate(lanes)]
+            lanes = [dict(v=lane["v"], r=lane["r"], x=named(f"x_l{j}", x_pieces[1](_fields(lane, "x", 4))[0]),
+                          vt=vt_pieces[1](_fields(lane, "vt", 4))[0]) for j, lane in enumerate(lanes)]
+        else:
+            lanes = [dict(v=lane["v"], r=lane["r"], x=named(f"x_l{j}", leak_input(c, lane["gap"], lane["u"])),
+                          vt=lane["vt"]) for j, lane in enumerate(lanes)]
         if tm.mul_stages >= 2:
             ctrl = stage("x", **ctrl)
             lanes = [stage(f"x_l{j}", **lane) for j, lane in enumerate(lanes)]
         # v, r, v - VTH and the control pass as many registers beside the product's tree as it has inside
-        tree_regs = tm.mul_stages - (tm.mul_stages >= 2)
+        tree_regs = tm.mul_stages - (tm.mul_stages >= 2) - pieces_x
         products = []
         for j, lane in enumerate(lanes):
             level_no, level_name = iter(range(tree_regs)), count()
@@ -302,17 +345,27 @@ class LIFArray(wiring.Component):
             def wire(values, j=j):
                 k = next(level_name)
                 return [named(f"level{k}_l{j}_p{i}", value) for i, value in enumerate(values)]
-            products.append(product(c, lane["x"], tree_regs, register, wire))
+            products.append(product(c, lane["x"], tree_regs, register, wire, pieces=max(1, tm.mul_stages - 3)))
         for k in range(tree_regs):
             ctrl = stage(f"mul{k}", **ctrl)
             lanes = [stage(f"mul{k}_l{j}_vr", v=lane["v"], r=lane["r"], vt=lane["vt"]) for j, lane in enumerate(lanes)]
         lanes = [dict(v=lane["v"], r=lane["r"], vt=lane["vt"], a=a) for lane, a in zip(lanes, products)]
 
         # ---- update: v + dv and, beside it, whether that reaches VTH; then clamp, threshold and reset;
-        # ``add_stages`` registers between -------------------------------------------------------------------
-        lanes = [dict(v_sum=named(f"v_sum_l{j}", leak_sum(c, lane["v"], lane["a"])),
-                      above=named(f"above_l{j}", reaches_threshold(c, lane["vt"], lane["a"])), r=lane["r"])
-                 for j, lane in enumerate(lanes)]
+        # ``add_stages`` registers between (with three, the first sits between the two pieces of both adders) ------
+        if tm.add_stages >= 3:
+            parts = leak_in_pieces(c, lanes[0]["v"], lanes[0]["vt"], lanes[0]["a"], 2)
+            lanes = [dict(r=lane["r"], **_numbered("s", parts[0]([lane["v"], lane["vt"], *lane["a"]])))
+                     for lane in lanes]
+            ctrl = stage("half", **ctrl)
+            lanes = [stage(f"half_l{j}", **lane) for j, lane in enumerate(lanes)]
+            lanes = [dict(zip(("v_sum", "above"), parts[1](_fields(lane, "s", 8))), r=lane["r"]) for lane in lanes]
+            lanes = [dict(v_sum=named(f"v_sum_l{j}", lane["v_sum"]), above=named(f"above_l{j}", lane["above"]),
+                          r=lane["r"]) for j, lane in enumerate(lanes)]
+        else:
+            lanes = [dict(v_sum=named(f"v_sum_l{j}", leak_sum(c, lane["v"], lane["a"])),
+                          above=named(f"above_l{j}", reaches_threshold(c, lane["vt"], lane["a"])), r=lane["r"])
+                     for j, lane in enumerate(lanes)]
         if tm.add_stages >= 1:
             ctrl = stage("sum", **ctrl)
             lanes = [stage(f"sum_l{j}", **lane) for j, lane in enumerate(lanes)]
@@ -361,10 +414,14 @@ class LIFArray(wiring.Component):
             m.d.comb += [trace_push.v[j].eq(v) for j, v in enumerate(trace_v)]
             m.d.comb += [trace_fifo.w_data.eq(trace_push.as_value()), trace_fifo.w_en.eq(valid)]
         for change, fifo in zip(changes, fifos):      # credits come back a cycle late (safe)
-            m.d.sync += change.eq((valid & ~fifo.w_en) + (fifo.r_en & fifo.r_rdy) - go)
+            returned = (valid & ~fifo.w_en) + (fifo.r_en & fifo.r_rdy)
+            # `go` picks between finished values (in the last look-up table) instead of entering the adder
+            m.d.sync += change.eq(Mux(go, returned - 1, returned))
         m.d.comb += step_done.eq(valid & ctrl["last"])
         with m.If(step_done):
-            m.d.sync += [running.eq(0), step_no.eq(step_no + 1)]
+            m.d.sync += running.eq(0)
+        m.d.sync += [step_lo.eq(Mux(step_done, step_lo + 1, step_lo)), step_wrap.eq(step_done & step_lo.all()),
+                     step_hi.eq(Mux(step_wrap, step_hi + 1, step_hi))]
 
         # ---- input writes ---------------------------------------------------------------------
         m.d.comb += [
@@ -379,7 +436,9 @@ class LIFArray(wiring.Component):
             m.d.comb += [Assert(st.read_ok == ~st.conflict),       # the storage's read_ok, computed a cycle ahead
                          Assert(busy == (clearing | running)),         # and the other flags computed a cycle ahead
                          Assert(~clearing | (clear_last == (clear_row == tm.clear_cycles - 1))),
-                         Assert(~issuing | (before_last == (issue_grp == groups - 2)))]
+                         Assert(~issuing | (before_last == (issue_grp == groups - 2))),
+                         Assert(~step_wrap | ~valid)]           # no commit reads the step number half counted
+            step_no = Cat(step_lo, step_hi + step_wrap)[:STEP_BITS]
             self._properties(m, fifos, credits, changes, in_flight, room=room, issuing=issuing, running=running,
                              clearing=clearing, issue_grp=issue_grp, issue_last=issue_last, accept=accept,
                              step_no=step_no, commit=ctrl, lanes=lanes, present=present)
@@ -545,6 +604,16 @@ def _lanes_set(mask):
         counts = [Array(Const(min(i % 4 + i // 4, 3), 2) for i in range(16))[Cat(*pair)] if len(pair) == 2
                   else pair[0] for pair in pairs]
     return counts[0]
+
+
+def _numbered(prefix, values):
+    """A list of values as pipeline-stage fields ``prefix0``, ``prefix1``, ..."""
+    return {f"{prefix}{i}": value for i, value in enumerate(values)}
+
+
+def _fields(lane, prefix, count):
+    """The values :func:`_numbered` named, back as a list."""
+    return [lane[f"{prefix}{i}"] for i in range(count)]
 
 
 def _before_last(cleared, went, was, groups):

@@ -17,17 +17,107 @@ The rule is cut into the pieces the pipeline of :class:`lifgen.hw.core.LIFArray`
 Every piece is one adder (or, in the product, one level of look-up tables) deep, so that registers between them
 leave no long carry chain behind a look-up table: on the iCE40UP5K each routing hop costs ~1.8 ns.
 
+A deeper pipeline cuts the adders themselves into pieces with registers between (:func:`add_pieces`): x (from
+a carry-save step of ~v, u and VREST + 1, :func:`leak_input_terms`, so that no adder precedes it) and v - VTH in
+two, the product's last level (``product(..., pieces=)``) and v + dv with its threshold (:func:`leak_in_pieces`).
+On the iCE40UP5K a carry chain costs 0.28 ns a bit, a chain that starts behind a look-up table or whose carry
+leaves it as a signal ~2.6 ns more, and 10 ns leave room for about 12 bits between registers.
+
 :func:`update_rule` composes them without registers; ``lifgen.sim.formal`` proves that composition equal, for
 every input, to a plain transcription of the README's rule in exact integers (and that nothing wraps).
 The golden model (``lifgen.golden.fixed``) implements the same section in numpy; neither imports the other.
 """
+
+from itertools import count
 
 from amaranth.hdl import Cat, Const, Mux, Signal, Value, signed, unsigned
 
 from lifgen.params import FixedParams
 
 __all__ = ["SHIFT_ADD_GAIN_BITS", "rest_gap", "leak_input", "threshold_input", "gain_terms", "product", "leak_sum",
-           "reaches_threshold", "update", "update_rule"]
+           "reaches_threshold", "update", "update_rule", "piece_cuts", "add_pieces", "add_in_pieces",
+           "leak_input_terms", "leak_operands", "leak_in_pieces"]
+
+
+def _extend(value, n):
+    """``value`` as n bits (n >= its width): sign-extended when it is signed, zero-extended when not; a ``Const``
+    stays a ``Const`` (a pipeline stage passes constants without a register)."""
+    if isinstance(value, Const):
+        return Const(value.value % (1 << n), n)
+    value = Value.cast(value)
+    fill = value[-1] if value.shape().signed else Const(0, 1)
+    return Cat(value, fill.replicate(n - len(value)))
+
+
+def _bits(value, start, stop=None):
+    """value[start:stop], a ``Const`` for a ``Const``."""
+    if isinstance(value, Const):
+        stop = len(value) if stop is None else stop
+        return Const((value.value >> start) % (1 << (stop - start)), stop - start)
+    return value[start:stop]
+
+
+def piece_cuts(n, pieces):
+    """Where to cut an n-bit sum into ``pieces`` pieces of about equal width: the bit positions, ascending."""
+    pieces = max(1, min(pieces, n - 1))
+    return [round(n * i / pieces) for i in range(1, pieces)]
+
+
+def add_pieces(n, cuts, keep=0):
+    """a + b modulo 2**n (signed, n bits) as ``[first, step, ...]``: functions to run one after another, each
+    taking the list of values the one before gave (``first`` takes ``[a, b]``, each at most n bits) with a pipeline register
+    possibly between them, the last giving ``[sum]``: bits ``keep`` .. n-1 of the sum. ``cuts`` (ascending,
+    1 .. n-1) are where the sum is cut; each piece is one carry chain from registers to registers.
+
+    A piece ending at bit c computes bit c as well (its operands' bits 0 .. c, or from the last cut) and hands on
+    that bit inverted, ``nl``, with the operands from bit c up: the next piece adds ``Cat(nl, a[c:]) + Cat(1,
+    b[c:])``, whose second position's carry is maj(a[c], b[c], nl) = the carry out of bit c (a[c] = b[c]: that
+    bit; else the carry into c, which is nl). So no carry leaves a chain as a signal (on the iCE40 that costs a
+    look-up table and a routing hop) and the next chain starts from registers. The values between pieces are
+    ``[low, nl, a_rest, b_rest]``: the sum's bits already known (from ``keep``), nl, and the operands from the
+    cut up (a ``Const`` operand stays one)."""
+    assert all(0 < c < n for c in cuts) and list(cuts) == sorted(set(cuts))
+    bounds = [0] + list(cuts)
+
+    def start(values):
+        a, b = (_extend(value, n) for value in values)
+        if not cuts:
+            return [(a + b)[keep:n].as_signed()]
+        c = cuts[0]
+        total = (a[:c + 1] + b[:c + 1])[:c + 1]
+        return [total[min(keep, c):c], ~total[c], _bits(a, c), _bits(b, c)]
+
+    def step(values, d, c):                       # the piece from the cut at d to the one at c (or to the end)
+        low, nl, a_rest, b_rest = values
+        r = (c if c is not None else n) - d       # bits of this piece after bit d
+        width = r + 1 if c is not None else r
+        total = (Cat(nl, _bits(a_rest, 0, width)) + Cat(Const(1, 1), _bits(b_rest, 0, width)))[:width + 1]
+        # total[1] is ~(the sum's bit d): that is ~nl, so the sum's bits d .. d + r - 1 are ~nl, total[2:r + 1]
+        known = Cat(low, ~nl, total[2:r + 1])
+        first = max(0, keep - (d - len(low)))     # low holds bits d - len(low) .. d - 1
+        if c is None:
+            return [known[first:].as_signed()]
+        return [known[first:], ~total[r + 1], _bits(a_rest, r), _bits(b_rest, r)]
+
+    return [start] + [lambda values, d=d, c=c: step(values, d, c)
+                      for d, c in zip(bounds[1:], list(cuts[1:]) + [None])]
+
+
+def add_in_pieces(a, b, n, cuts, keep=0):
+    """The sum :func:`add_pieces` builds, without registers between the pieces."""
+    values = [a, b]
+    for piece in add_pieces(n, cuts, keep):
+        values = piece(values)
+    return values[0]
+
+
+def leak_input_terms(c: FixedParams, v, u):
+    """x = VREST - v + u = ~v + u + (VREST + 1) as two values with that sum modulo 2**n, n the width of
+    :func:`leak_input`'s exact x: a carry-save step, one look-up table per bit, so that the adder of x
+    (:func:`add_pieces`) starts from registers. Returns (s, t, n)."""
+    n = len(leak_input(c, rest_gap(c, ~v), u))
+    s, t = _carry_save([_extend(~v, n), _extend(u, n), Const((c.VREST + 1) % (1 << n), n)])
+    return s, t, n
 
 
 def rest_gap(c: FixedParams, nv):
@@ -64,7 +154,7 @@ def gain_terms(g):
 SHIFT_ADD_GAIN_BITS = 12  # G up to this many bits: a tree of shifted additions; wider: a multiplier
 
 
-def product(c: FixedParams, x, registers=0, register=None, wire=None):
+def product(c: FixedParams, x, registers=0, register=None, wire=None, pieces=1):
     """a = (x * G) >> (S-1) (exact), as a pair ``(hi, carry)`` with a = hi + carry (``hi`` signed, ``carry`` one
     bit); :func:`leak_sum` and :func:`reaches_threshold` take the carry into their own adders.
 
@@ -84,12 +174,15 @@ def product(c: FixedParams, x, registers=0, register=None, wire=None):
     level); ``register(values) -> values`` registers one level's values. The result is then ``registers`` cycles
     after ``x``. ``wire(values) -> values``, if given, names each level's values (signals driven combinationally):
     every value of a level is used twice by the next, and an expression used twice is built twice in the netlist
-    (a simulator then evaluates the tree below it once per use)."""
+    (a simulator then evaluates the tree below it once per use). ``pieces`` > 1: the last level is the whole sum
+    s + t in that many pieces (:func:`add_pieces`), ``pieces - 1`` of the registers between them (the others are
+    spread as above), and a = its bits from S-1 up, carry 0."""
     k = c.S - 1
     n = len(x) + c.gain_width + 1
     if c.gain_width > SHIFT_ADD_GAIN_BITS:
         values = [x * Const(c.G, unsigned(c.gain_width))]
         levels = [lambda values: [values[0] >> k, Const(0, 1)]]
+        pieces = 1
     else:
         wide = Cat(x, x[-1].replicate(n - len(x)))        # x sign-extended to n bits
         terms = gain_terms(c.G)
@@ -97,9 +190,24 @@ def product(c: FixedParams, x, registers=0, register=None, wire=None):
         ones = sum(1 << shift for shift, sign in terms if sign < 0)  # < 2**top
         values = [((wide << shift)[:n] | (ones if shift == top else 0)) if sign > 0 else ((~wide) << shift)[:n]
                   for shift, sign in terms]
-        levels = [_carry_save] * _carry_save_levels(len(values)) + [lambda values: _split_sum(values, k, n)]
-    depth = len(levels)
-    cuts = [-(-j * depth // registers) for j in range(1, registers + 1)]
+        levels = [_carry_save] * _carry_save_levels(len(values))
+        if len(values) == 1 or pieces <= 1:
+            pieces = 1
+            levels += [lambda values: _split_sum(values, k, n)]
+        else:
+            ends = add_pieces(n, piece_cuts(n, pieces), keep=k)
+            pieces = len(ends)
+            levels += ends[:-1] + [lambda values: [ends[-1](values)[0], Const(0, 1)]]
+    # the registers between the last level's pieces, then the others spread over the levels before them
+    # (a register spread to the first piece's end goes to the last one's)
+    # (without registers, the levels are composed as they are)
+    depth, before = len(levels), len(levels) - (pieces - 1)
+    spread = registers - (pieces - 1)
+    assert spread >= 0 or not registers, "fewer registers than the pieces of the last level need"
+    spread_cuts = [-(-j * before // spread) for j in range(1, spread + 1)]
+    cuts = sorted([cut if cut < before else depth for cut in spread_cuts] + list(range(before, before + pieces - 1)))
+    if not registers:
+        cuts = []
     for done in range(depth + 1):
         for _ in range(cuts.count(done)):
             values = register(values)
@@ -141,21 +249,58 @@ def _split_sum(values, k, n):
     return [(s[k:] + t[k:])[:n - k].as_signed(), carry]
 
 
+def leak_operands(c: FixedParams, v, a):
+    """The two operands of :func:`leak_sum` (and, with vt for v, of :func:`reaches_threshold`): v with 1 and the
+    product's carry appended, and the product's high part with a 1 appended (signed)."""
+    hi, carry = a
+    return Cat(carry, Const(1, 1), v).as_signed(), Cat(Const(1, 1), hi).as_signed()
+
+
 def leak_sum(c: FixedParams, v, a):
     """v + dv with dv = (x * G + 2**(S-1)) >> S, in one adder, from a = (x * G) >> (S-1) = hi + carry
     (:func:`product`): dv = (a + 1) >> 1, so v + dv = (2v + 1 + hi + carry) >> 1; with A + B + carry =
     (2A + carry + 2B + 1) >> 1 that is (4v + 2 + carry + 2 hi + 1) >> 2: v with 1 and the carry appended, plus hi
-    with a 1 appended."""
-    hi, carry = a
-    return (Cat(carry, Const(1, 1), v).as_signed() + Cat(Const(1, 1), hi).as_signed()) >> 2
+    with a 1 appended (:func:`leak_operands`)."""
+    first, second = leak_operands(c, v, a)
+    return (first + second) >> 2
 
 
 def reaches_threshold(c: FixedParams, vt, a):
     """v_sum >= VTH from vt = v - VTH and a = hi + carry, without v_sum: v_sum - VTH = (2 vt + 1 + a) >> 1 (as in
     :func:`leak_sum`), and floor(y / 2) >= 0 exactly when y >= 0: the sign of one adder that works beside
     leak_sum's (written as there), so the threshold needs no compare after v + dv."""
+    first, second = leak_operands(c, vt, a)
+    return ~(first + second)[-1]
+
+
+def leak_in_pieces(c: FixedParams, v, vt, a, pieces):
+    """:func:`leak_sum` and :func:`reaches_threshold`, each adder in ``pieces`` pieces (:func:`add_pieces`): a list
+    of functions to run one after another on ``[v, vt, a's hi, a's carry]``, with pipeline registers possibly
+    between them; the last gives ``[v_sum, above]``."""
+    def operands(values):
+        v, vt, hi, carry = values
+        return leak_operands(c, v, (hi, carry)) + leak_operands(c, vt, (hi, carry))
+    v, vt = Value.cast(v), Value.cast(vt)
     hi, carry = a
-    return ~(Cat(carry, Const(1, 1), vt).as_signed() + Cat(Const(1, 1), hi).as_signed())[-1]
+    first, second, third, fourth = operands([v, vt, hi, carry])
+    n_sum, n_above = max(len(first), len(second)) + 1, max(len(third), len(fourth)) + 1
+    sums = add_pieces(n_sum, piece_cuts(n_sum, pieces), keep=2)
+    above = add_pieces(n_above, piece_cuts(n_above, pieces), keep=n_above - 1)
+    count = min(len(sums), len(above))
+    assert len(sums) == len(above) == count
+
+    def piece(i, values):
+        if i == 0:
+            first, second, third, fourth = operands(values)
+            left, right = [first, second], [third, fourth]
+        else:
+            half = len(values) // 2
+            left, right = values[:half], values[half:]
+        left, right = sums[i](left), above[i](right)
+        if i == count - 1:
+            return [left[0], ~right[0][-1]]
+        return left + right
+    return [lambda values, i=i: piece(i, values) for i in range(count)]
 
 
 def update(m, c: FixedParams, v_sum, r, above, name="", probes=None):
@@ -191,7 +336,36 @@ def update(m, c: FixedParams, v_sum, r, above, name="", probes=None):
     return v_new, r_new, spike
 
 
-def update_rule(m, c: FixedParams, v, r, u, probes=None):
-    """The whole rule without pipeline registers: (v, r, u) -> (v_new, r_new, spike)."""
-    a = product(c, leak_input(c, rest_gap(c, ~v), u))
-    return update(m, c, leak_sum(c, v, a), r, reaches_threshold(c, threshold_input(c, v), a), probes=probes)
+def update_rule(m, c: FixedParams, v, r, u, probes=None, pieces=1):
+    """The whole rule without pipeline registers: (v, r, u) -> (v_new, r_new, spike). ``pieces`` > 1: composed of
+    the pieces the deepest pipelines cut their adders into (x and v - VTH in two, the product's last level and
+    v + dv with its threshold in ``pieces``), as ``lifgen.hw.core`` builds them with ``mul_stages`` >= 4."""
+    names = count()
+
+    def wire(values):              # each level's values as signals: the next level uses them more than once, and
+        out = []                   # an expression used twice is built twice (nested: exponentially often)
+        for value in values:
+            if isinstance(value, Const):
+                out.append(value)
+                continue
+            signal = Signal(Value.cast(value).shape(), name=f"rule{next(names)}")
+            m.d.comb += signal.eq(value)
+            out.append(signal)
+        return out
+
+    def run(pieces, values):
+        for piece in pieces:
+            values = wire(piece(values))
+        return values
+
+    if pieces <= 1:
+        x, = wire([leak_input(c, rest_gap(c, ~v), u)])
+        a = product(c, x, wire=wire)
+        return update(m, c, leak_sum(c, v, a), r, reaches_threshold(c, threshold_input(c, v), a), probes=probes)
+    s, t, n = leak_input_terms(c, v, u)
+    x, = run(add_pieces(n, piece_cuts(n, 2)), wire([s, t]))
+    n_vt = len(threshold_input(c, v))
+    vt, = run(add_pieces(n_vt, piece_cuts(n_vt, 2)), [v, Const(-c.VTH % (1 << n_vt), n_vt)])
+    a = product(c, x, wire=wire, pieces=pieces)
+    v_sum, above = run(leak_in_pieces(c, v, vt, a, pieces), [v, vt, *a])
+    return update(m, c, v_sum, r, above, probes=probes)

@@ -72,11 +72,13 @@ def add_core_options(parser, trace_option=False):
     if trace_option:
         group.add_argument("--trace", action="store_true", help="add the trace stream (v after every update)")
     group.add_argument("--mul-stages", type=int, default=defaults.mul_stages,
-                       help=f"multiply registers, 0..{CoreConfig.MUL_STAGES_MAX} (latency L = 2 + this + --add-stages, "
-                            f"plus one with --storage spram when that sum is odd; default {defaults.mul_stages})")
+                       help=f"multiply registers, 0..{CoreConfig.MUL_STAGES_MAX}; 4 to 6 also cut x's and the "
+                            f"product's adders into pieces (latency L = 2 + this + --add-stages, plus one with --storage "
+                            f"spram when that sum is odd; default {defaults.mul_stages})")
     group.add_argument("--add-stages", type=int, default=defaults.add_stages,
-                       help=f"update registers, 0..{CoreConfig.ADD_STAGES_MAX}: after v + dv, and after clamp, "
-                            f"threshold and reset (each adds one to L; default {defaults.add_stages})")
+                       help=f"update registers, 0..{CoreConfig.ADD_STAGES_MAX}: after v + dv, after clamp, "
+                            f"threshold and reset, and between the halves of v + dv (each adds one to L; default "
+                            f"{defaults.add_stages})")
     group.add_argument("--read-stages", type=int, default=defaults.read_stages,
                        help=f"registers on the storage's read data, 0..{CoreConfig.READ_STAGES_MAX} (each adds one "
                             f"to L; default {defaults.read_stages})")

@@ -229,9 +229,12 @@ class CoreConfig:
     simulation harness (``lifgen.sim.harness``) and the CLI, whose option defaults come from here.
 
     - ``trace``: add the ``trace`` stream (v of every neuron after every update).
-    - ``mul_stages``: registers around the multiplier (0..3); with two or more, the first holds its input x.
-    - ``add_stages``: registers inside the rest of the update (0..2): after v + dv, and after clamp, threshold
-      and reset. Together with ``mul_stages`` they set how much logic sits between two registers (the clock a
+    - ``mul_stages``: registers around the multiplier (0..6); with two or more, the first holds its input x; with
+      four or more, a register before that one holds the first pieces of x and v - VTH (their adders cut in two);
+      with five or six, the product's last adder is cut into two or three pieces as well (``lifgen.hw.rule``,
+      ``add_pieces``).
+    - ``add_stages``: registers inside the rest of the update (0..3): after v + dv, and after clamp, threshold
+      and reset; with three, one more between two pieces of v + dv and of its threshold adder. Together with ``mul_stages`` they set how much logic sits between two registers (the clock a
       device reaches) and the latency L; results never change.
     - ``read_stages``: registers on the storage's read data (0..2), for memories far from the logic (a large ECP5
       array spreads its block RAM over the whole die). With ``bram`` storage of 2 to ``BRAM_BANKS_MAX`` banks of
@@ -261,8 +264,8 @@ class CoreConfig:
     add_stages: int = 0
     read_stages: int = 0
 
-    MUL_STAGES_MAX = 3
-    ADD_STAGES_MAX = 2
+    MUL_STAGES_MAX = 6
+    ADD_STAGES_MAX = 3
     READ_STAGES_MAX = 2
     FIFO_DEPTH_MIN = 2
     LANES_MAX = 16

@@ -35,7 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # depth]); the dp16kd rows with a 16-entry spike FIFO (LUT RAM beside the logic) show the array without the
 # default FIFO's own block RAM, which lands anywhere on the die (DEVELOPERS.md, "Timing closure notes")
 BUILDS = [
-    ("icebreaker", 32768, 1, "spram", 2, 3, 2, 100, "array"),
+    ("icebreaker", 32768, 1, "spram", 2, 6, 3, 100, "array"),
     ("icebreaker", 32768, 1, "spram", 0, 1, 0, 18, "board"),
     ("icebreaker", 3072, 1, "bram", 2, 3, 2, 100, "array"),
     ("ice40-hx8k-b-evn", 3072, 1, "bram", 2, 3, 2, 150, "array"),

@@ -49,6 +49,8 @@ FORMAL_CASES = [
     ("p1-spram", W8_REFRACTORY, 4, dict(storage="spram", spike_fifo_depth=2)),
     ("p2-dp16kd", W8_SUBTRACT, 5, dict(storage="dp16kd", lanes=2, spike_fifo_depth=3)),
     ("p3-dp16kd", W8_SUBTRACT, 5, dict(storage="dp16kd", lanes=3, spike_fifo_depth=3, trace=True, trace_fifo_depth=2)),
+    ("p1-spram-pieces", W8_REFRACTORY, 4, dict(storage="spram", spike_fifo_depth=3, read_stages=2, mul_stages=6,
+                                               add_stages=3)),
 ]
 
 
@@ -150,14 +152,19 @@ def prove(name, params: LIFParams, neurons, config: CoreConfig, workdir, *, dept
     where a status is SymbiYosys's (``PASS``, ``FAIL``, ...). ``ToolError`` when the tools are missing."""
     from lifgen.hw.core import LIFArray
     array = LIFArray(params.fixed, neurons, config, behavioural=True)
-    return _run_sby(name, array, workdir, tasks=("prove", "cover"), depth=depth, timeout=timeout)
+    # the covers need a whole step after the clear, and a deep pipeline takes longer than ``depth``
+    cover_depth = max(depth, array.timing.clear_cycles + 2 * array.timing.step_cycles)
+    return _run_sby(name, array, workdir, tasks=("prove", "cover"), depth=depth, cover_depth=cover_depth,
+                    timeout=timeout)
 
 
-def prove_rule(name, params: LIFParams, workdir, *, timeout=1800):
+def prove_rule(name, params: LIFParams, workdir, *, pieces=1, timeout=1800):
     """Prove the update rule's logic (``lifgen.hw.rule``) equal to the README's rule in exact integers for every
     v, u and refractory count, and that none of its narrowings wraps (:class:`RuleProof`); then cover its cases.
-    Combinational, so one step of the solver decides it for every input."""
-    return _run_sby(name, RuleProof(params.fixed), workdir, tasks=("prove", "cover"), depth=1, timeout=timeout)
+    Combinational, so one step of the solver decides it for every input. ``pieces``: the rule as composed of the
+    pieces the deepest pipelines cut their adders into (``update_rule(..., pieces=)``)."""
+    return _run_sby(name, RuleProof(params.fixed, pieces=pieces), workdir, tasks=("prove", "cover"), depth=1,
+                    timeout=timeout)
 
 
 def prove_step_timing(name, params: LIFParams, neurons, config: CoreConfig, workdir, *, depth=24, timeout=1800):
@@ -207,6 +214,8 @@ WATCH_CASES = [
     ("w3-dp16kd-lanes2", W8_SUBTRACT, 3, dict(storage="dp16kd", lanes=2, spike_fifo_depth=3, trace=True), 24,
      False),
     ("w3-bram-rule-w4", W4_SPIKING, 3, dict(spike_fifo_depth=3, trace=True, trace_fifo_depth=3), 22, True),
+    ("w1-bram-pieces-rule-w4", W4_SPIKING, 1, dict(spike_fifo_depth=3, trace=True, trace_fifo_depth=3, read_stages=2,
+                                                   mul_stages=6, add_stages=3), 34, True),
 ]
 
 
@@ -275,8 +284,9 @@ class RuleProof(wiring.Component):
     Covers: a spike, a refractory step, v + dv beyond the rail its clamp guards.
     """
 
-    def __init__(self, c: FixedParams):
+    def __init__(self, c: FixedParams, pieces=1):
         self.c = c
+        self.pieces = pieces
         super().__init__({"v": In(signed(c.W)), "u": In(signed(c.W)), "r": In(max(1, c.ref_width))})
 
     def elaborate(self, platform):
@@ -285,7 +295,7 @@ class RuleProof(wiring.Component):
         c = self.c
         r = self.r if c.ref_width else Const(0, 1)
         probes = {}
-        v_new, r_new, spike = update_rule(m, c, self.v, r, self.u, probes)
+        v_new, r_new, spike = update_rule(m, c, self.v, r, self.u, probes, pieces=self.pieces)
 
         # the README's rule, in exact integers
         def clamp(value):

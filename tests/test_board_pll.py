@@ -148,9 +148,9 @@ def test_power_on_reset_holds_until_locked_and_delay():
             rst.append(ctx.get(cd.rst))
     sim.add_testbench(bench)
     sim.run()
-    # locked from cycle 3, 5 cycles of delay, 2 synchroniser stages; the button resets at once, for as long as held
-    # (plus the synchroniser's release)
-    assert rst == [1] * 10 + [0] * 10 + [1] * 3 + [0] * 7
+    # locked from cycle 3, seen 2 cycles later (its synchroniser), 5 cycles of delay, 2 reset synchroniser stages;
+    # the button resets at once, for as long as held (plus the synchroniser's release)
+    assert rst == [1] * 12 + [0] * 8 + [1] * 3 + [0] * 7
 
 
 def test_clock_domain_default_clocks_are_exact():

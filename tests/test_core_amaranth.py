@@ -82,11 +82,13 @@ def test_matches_golden(neurons, reset, t_ref_ms):
 
 # (neurons, lanes, storage, reset, t_ref_ms): partial last groups, a non-power-of-two P, the SPRAM storage with
 # its refractory codes (reset "value") and without a refractory period (reset "subtract")
-# and every pipeline depth (mul_stages, add_stages)
+# and every pipeline depth (mul_stages, add_stages; 4 to 6 and 3: adders cut into pieces)
 STORAGE_CASES = [(7, 2, "bram", "subtract", 0.3, 1, 0), (10, 3, "bram", "value", 0.2, 2, 2),
                  (5, 8, "bram", "value", 0.0, 3, 1), (9, 1, "spram", "value", 1.0, 1, 0),
                  (6, 1, "spram", "subtract", 0.0, 2, 1), (1, 1, "spram", "value", 0.5, 0, 2),
-                 (4, 1, "bram", "subtract", 0.0, 0, 1)]
+                 (4, 1, "bram", "subtract", 0.0, 0, 1), (8, 1, "spram", "value", 1.0, 5, 3),
+                 (11, 3, "bram", "subtract", 0.3, 4, 3), (6, 2, "bram", "value", 0.2, 5, 2),
+                 (13, 1, "spram", "subtract", 0.0, 6, 3)]
 
 
 @pytest.mark.parametrize("neurons, lanes, storage, reset, t_ref_ms, mul_stages, add_stages", STORAGE_CASES)
@@ -148,7 +150,8 @@ def test_first_step_waits_for_the_clear():
 
 @pytest.mark.parametrize("neurons, options, words", [
     (0, {}, "neurons"),
-    (4, dict(mul_stages=4), "mul_stages"),
+    (4, dict(mul_stages=7), "mul_stages"),
+    (4, dict(add_stages=4), "add_stages"),
     (4, dict(spike_fifo_depth=1), "spike_fifo_depth"),
 ])
 def test_constructor_rejects_bad_arguments(neurons, options, words):

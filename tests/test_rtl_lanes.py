@@ -36,6 +36,9 @@ LAYOUTS = [
     (2100, 1, "dp16kd", 1, 2, 1, "verilator"),
     (2100, 1, "bram", 1, 2, 1, "verilator"),          # banks of 1024 rows (CoreTiming.banked): 1024, 1024, 52
     (3100, 1, "bram", 2, 1, 1, "verilator"),          # four banks, the last of 28 rows
+    (40, 1, "spram", 2, 6, 3, "verilator"),           # every adder cut into pieces (the UP5K's deepest pipeline)
+    (29, 2, "bram", 0, 5, 3, "icarus"),
+    (37, 3, "dp16kd", 1, 4, 3, "icarus"),
 ]
 IDS = [f"N{n}-P{p}-{s}-rd{r}-mul{m}-add{a}-{sim}" for n, p, s, r, m, a, sim in LAYOUTS]
 
