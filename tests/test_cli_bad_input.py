@@ -94,7 +94,7 @@ CASES = [
     ("steps -1", ["simulate", "--steps", "-1"], ("not -1 (--steps)",)),
     ("steps 1e20", ["simulate", "--steps", HUGE], (f"not {HUGE} (--steps)",)),
     ("FIFO depth 1", ["simulate", "--spike-fifo-depth", "1"], ("spike_fifo_depth must be an integer >= 2, not 1",)),
-    ("mul stages -1", ["simulate", "--mul-stages", "-1"], ("mul_stages must be an integer in 0..3, not -1",)),
+    ("mul stages -1", ["simulate", "--mul-stages", "-1"], ("mul_stages must be an integer in 0..6, not -1",)),
     ("unknown simulator", ["simulate", "--sim", "modelsim"], ("argument --sim: invalid choice: 'modelsim'",)),
     ("unknown model", ["simulate", "--model", "board"], ("argument --model: invalid choice: 'board'",)),
     # ---- verify ----------------------------------------------------------------------------------------------
@@ -224,7 +224,7 @@ CASES = [
     ("read stages 3", ["verilog", "--neurons", "8", "-o", "x.v", "--read-stages", "3"],
      ("read_stages must be an integer in 0..2, not 3",)),
     ("add stages -1", ["verilog", "--neurons", "8", "-o", "x.v", "--add-stages", "-1"],
-     ("add_stages must be an integer in 0..2, not -1",)),
+     ("add_stages must be an integer in 0..3, not -1",)),
     # ---- fi-curve --------------------------------------------------------------------------------------------
     ("NaN option", ["fi-curve", "--from-mv", "nan"], ("from_mv: input current contains NaN", "(--from-mv)")),
     ("inf option", ["fi-curve", "--to-mv", "inf"], ("to_mv: input current contains infinity", "(--to-mv)")),
@@ -255,7 +255,7 @@ CASES = [
     ("spram too narrow", ["boards", "--storage", "spram", "--width", "20"], ("spram holds 16-bit words", "(--width)")),
     ("unknown storage", ["boards", "--storage", "bogus"], ("argument --storage: invalid choice: 'bogus'",)),
     ("FIFO depth 0", ["boards", "--spike-fifo-depth", "0"], ("spike_fifo_depth must be an integer >= 2, not 0",)),
-    ("mul stages 9", ["boards", "--mul-stages", "9"], ("mul_stages must be an integer in 0..3, not 9",)),
+    ("mul stages 9", ["boards", "--mul-stages", "9"], ("mul_stages must be an integer in 0..6, not 9",)),
     ("unknown option", ["boards", "--board", "icebreaker"], ("unrecognized arguments: --board",)),
     # ---- build -----------------------------------------------------------------------------------------------
     ("unknown board", ["build", "--board", "nosuch"], ("unknown board 'nosuch'", "(--board)")),
