@@ -266,11 +266,10 @@ class LIFArray(wiring.Component):
             return wire
 
         def stage(name, **fields):                     # (a constant passes: it needs no register)
-            # only `valid` and `push` are reset: the rest means something only where `valid` says so, and a reset
-            # costs the iCE40 a look-up table on the flip-flop's reset input
-            regs = {k: v if isinstance(v, Const) else
-                    Signal(v.shape(), name=f"{name}_{k}", reset_less=k not in ("valid", "push"))
-                    for k, v in fields.items()}
+            # every register is reset: without a reset on the data registers (only on `valid` and `push`) the
+            # 6-lane ECP5 array fell from 168.1 to 127.4 MHz (seed 2), its registers beside the DP16KD blocks placed
+            # across the die (DEVELOPERS.md, "Timing closure notes")
+            regs = {k: v if isinstance(v, Const) else Signal(v.shape(), name=f"{name}_{k}") for k, v in fields.items()}
             m.d.sync += [regs[k].eq(v) for k, v in fields.items() if not isinstance(v, Const)]
             if "valid" in regs:
                 in_flight.append((regs["valid"], regs["grp"]))
