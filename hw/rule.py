@@ -65,9 +65,9 @@ def piece_cuts(n, pieces):
 
 def add_pieces(n, cuts, keep=0):
     """a + b modulo 2**n (signed, n bits) as ``[first, step, ...]``: functions to run one after another, each
-    taking the list of values the one before gave (``first`` takes ``[a, b]``, each at most n bits) with a pipeline register
-    possibly between them, the last giving ``[sum]``: bits ``keep`` .. n-1 of the sum. ``cuts`` (ascending,
-    1 .. n-1) are where the sum is cut; each piece is one carry chain from registers to registers.
+    taking the list of values the one before gave (``first`` takes ``[a, b]``, each at most n bits) with a
+    pipeline register possibly between them, the last giving ``[sum]``: bits ``keep`` .. n-1 of the sum. ``cuts``
+    (ascending, 1 .. n-1) are where the sum is cut; each piece is one carry chain from registers to registers.
 
     A piece ending at bit c computes bit c as well (its operands' bits 0 .. c, or from the last cut) and hands on
     that bit inverted, ``nl``, with the operands from bit c up: the next piece adds ``Cat(nl, a[c:]) + Cat(1,
@@ -92,7 +92,7 @@ def add_pieces(n, cuts, keep=0):
         r = (c if c is not None else n) - d       # bits of this piece after bit d
         width = r + 1 if c is not None else r
         total = (Cat(nl, _bits(a_rest, 0, width)) + Cat(Const(1, 1), _bits(b_rest, 0, width)))[:width + 1]
-        # total[1] is ~(the sum's bit d): that is ~nl, so the sum's bits d .. d + r - 1 are ~nl, total[2:r + 1]
+        # total[1] carries out of bit d (the sum's bit d itself is ~nl); the sum's bits d + 1 .. are total[2:]
         known = Cat(low, ~nl, total[2:r + 1])
         first = max(0, keep - (d - len(low)))     # low holds bits d - len(low) .. d - 1
         if c is None:
@@ -286,8 +286,8 @@ def leak_in_pieces(c: FixedParams, v, vt, a, pieces):
     n_sum, n_above = max(len(first), len(second)) + 1, max(len(third), len(fourth)) + 1
     sums = add_pieces(n_sum, piece_cuts(n_sum, pieces), keep=2)
     above = add_pieces(n_above, piece_cuts(n_above, pieces), keep=n_above - 1)
-    count = min(len(sums), len(above))
-    assert len(sums) == len(above) == count
+    count = len(sums)
+    assert len(above) == count                    # both are wide enough for every cut piece_cuts makes
 
     def piece(i, values):
         if i == 0:

@@ -234,8 +234,9 @@ class CoreConfig:
       with five or six, the product's last adder is cut into two or three pieces as well (``lifgen.hw.rule``,
       ``add_pieces``).
     - ``add_stages``: registers inside the rest of the update (0..3): after v + dv, and after clamp, threshold
-      and reset; with three, one more between two pieces of v + dv and of its threshold adder. Together with ``mul_stages`` they set how much logic sits between two registers (the clock a
-      device reaches) and the latency L; results never change.
+      and reset; with three, one more between two pieces of v + dv and of its threshold adder. Together with
+      ``mul_stages`` they set how much logic sits between two registers (the clock a device reaches) and the
+      latency L; results never change.
     - ``read_stages``: registers on the storage's read data (0..2), for memories far from the logic (a large ECP5
       array spreads its block RAM over the whole die). With ``bram`` storage of 2 to ``BRAM_BANKS_MAX`` banks of
       ``BRAM_BANK_ROWS`` rows the first one sits on each bank's read data, before the multiplexer that picks the

@@ -47,7 +47,8 @@ def _wrap(value, bits):
 
 
 @pytest.mark.parametrize("n, cuts", [(5, [2]), (6, [1, 3]), (7, [2, 4, 5]), (7, [6]), (6, [])])
-@pytest.mark.parametrize("a_shape, b_shape", [(signed(4), signed(4)), (unsigned(5), signed(4)), (signed(3), unsigned(5))])
+@pytest.mark.parametrize("a_shape, b_shape",
+                         [(signed(4), signed(4)), (unsigned(5), signed(4)), (signed(3), unsigned(5))])
 def test_pieces_add_exactly(n, cuts, a_shape, b_shape):
     for (x, y), got in _sums(n, cuts, a_shape, b_shape).items():
         assert got == _wrap(x + y, n), (x, y, got)
