@@ -44,7 +44,7 @@ with ``busy`` high; only then is a step accepted.
 
 from itertools import count
 
-from amaranth.hdl import Array, Assert, Assume, Cat, Const, Cover, Module, Mux, Signal, Value, signed, unsigned
+from amaranth.hdl import Array, Assert, Assume, Cat, Const, Cover, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -53,8 +53,8 @@ from lifgen.params import STEP_BITS, CoreConfig, FixedParams, check_storage, ind
 
 from .fifo import EventFIFO
 from .layouts import cur_layout, spike_layout, trace_layout
-from .rule import (add_pieces, leak_in_pieces, leak_input, leak_input_terms, leak_sum, piece_cuts, product,
-                   reaches_threshold, rest_gap, threshold_input, update)
+from .rule import (even_pieces, leak_in_pieces, leak_input, leak_input_terms, leak_sum, named, pieces_for, product,
+                   reaches_threshold, rest_gap, threshold_input, threshold_input_terms, update, widen)
 from .storage import make_storage
 
 __all__ = ["LIFArray"]
@@ -224,7 +224,7 @@ class LIFArray(wiring.Component):
             # two registers added (credit >= 0 always), modulo 2**len(credit) with change's sign bit repeated: a
             # signed sum would put a look-up table in front of the carry chain
             width = len(credit)
-            m.d.sync += credit.eq(credit + Cat(change, change[-1].replicate(max(0, width - len(change))))[:width])
+            m.d.sync += credit.eq(credit + widen(change, max(width, len(change)))[:width])
             # no credit is left next cycle exactly when credit + change <= go (credit + change - go is never
             # negative): compares of the registers with small constants, no carry chain, `go` in the final gate
             c0, c1, c2 = credit == 0, credit == 1, credit == 2
@@ -258,13 +258,6 @@ class LIFArray(wiring.Component):
         in_flight = []                                 # (valid, group) of every stage, in order (for the proofs)
         feeds = []                                     # what each of those stages is loaded with
 
-        def named(name, value):                        # a value used more than once, computed once
-            if isinstance(value, Const):
-                return value
-            wire = Signal(Value.cast(value).shape(), name=name)
-            m.d.comb += wire.eq(value)
-            return wire
-
         def stage(name, **fields):                     # (a constant passes: it needs no register)
             # every register is reset: without a reset on the data registers (only on `valid` and `push`) the
             # 6-lane ECP5 array fell from 168.1 to 127.4 MHz (seed 2), its registers beside the DP16KD blocks placed
@@ -290,11 +283,12 @@ class LIFArray(wiring.Component):
         # inverter in front of the adder); else they are computed on the way to x. With four multiply registers or
         # more, x and v - VTH are added in two pieces each (below), and the last RAM register holds x's two
         # carry-save terms instead (so that x's adder starts from registers)
-        pieces_x = tm.mul_stages >= 4
+        x_pieces, product_pieces, leak_pieces = pieces_for(tm.mul_stages, tm.add_stages)
+        pieces_x = x_pieces > 1
         early = tm.ram_regs >= 2 and not pieces_x
 
         def terms(lane):                              # x = s + t (modulo 2**n), beside v, r
-            s, t, _ = leak_input_terms(c, lane["v"], lane["u"])
+            s, t = leak_input_terms(c, lane["v"], lane["u"])
             return dict(v=lane["v"], r=lane["r"], s=s, t=t)
         for k in range(tm.ram_regs):
             ctrl = stage(f"ram{k}", **ctrl)
@@ -315,18 +309,17 @@ class LIFArray(wiring.Component):
         # that one holds the first pieces of x and v - VTH (lifgen.hw.rule.add_pieces), and with five or more the
         # product's last level is cut into mul_stages - 3 pieces ------------------------------------------------
         if pieces_x:
-            x_pieces = add_pieces(len(lanes[0]["s"]), piece_cuts(len(lanes[0]["s"]), 2))
-            n_vt = len(threshold_input(c, lanes[0]["v"]))
-            vt_pieces = add_pieces(n_vt, piece_cuts(n_vt, 2))
-            vth = Const(-c.VTH % (1 << n_vt), n_vt)
-            lanes = [dict(v=lane["v"], r=lane["r"], **_numbered("x", x_pieces[0]([lane["s"], lane["t"]])),
-                          **_numbered("vt", vt_pieces[0]([lane["v"], vth]))) for lane in lanes]
+            x_adder = even_pieces(len(lanes[0]["s"]), x_pieces)       # two pieces, the register "xlow" between
+            vt_terms = [threshold_input_terms(c, lane["v"]) for lane in lanes]
+            vt_adder = even_pieces(len(vt_terms[0][1]), x_pieces)
+            lanes = [dict(v=lane["v"], r=lane["r"], **_numbered("x", x_adder[0]([lane["s"], lane["t"]])),
+                          **_numbered("vt", vt_adder[0](terms))) for lane, terms in zip(lanes, vt_terms)]
             ctrl = stage("xlow", **ctrl)
             lanes = [stage(f"xlow_l{j}", **lane) for j, lane in enumerate(lanes)]
-            lanes = [dict(v=lane["v"], r=lane["r"], x=named(f"x_l{j}", x_pieces[1](_fields(lane, "x", 4))[0]),
-                          vt=vt_pieces[1](_fields(lane, "vt", 4))[0]) for j, lane in enumerate(lanes)]
+            lanes = [dict(v=lane["v"], r=lane["r"], x=named(m, f"x_l{j}", x_adder[1](_fields(lane, "x", 4))[0]),
+                          vt=vt_adder[1](_fields(lane, "vt", 4))[0]) for j, lane in enumerate(lanes)]
         else:
-            lanes = [dict(v=lane["v"], r=lane["r"], x=named(f"x_l{j}", leak_input(c, lane["gap"], lane["u"])),
+            lanes = [dict(v=lane["v"], r=lane["r"], x=named(m, f"x_l{j}", leak_input(c, lane["gap"], lane["u"])),
                           vt=lane["vt"]) for j, lane in enumerate(lanes)]
         if tm.mul_stages >= 2:
             ctrl = stage("x", **ctrl)
@@ -343,8 +336,8 @@ class LIFArray(wiring.Component):
 
             def wire(values, j=j):
                 k = next(level_name)
-                return [named(f"level{k}_l{j}_p{i}", value) for i, value in enumerate(values)]
-            products.append(product(c, lane["x"], tree_regs, register, wire, pieces=max(1, tm.mul_stages - 3)))
+                return [named(m, f"level{k}_l{j}_p{i}", value) for i, value in enumerate(values)]
+            products.append(product(c, lane["x"], tree_regs, register, wire, pieces=product_pieces))
         for k in range(tree_regs):
             ctrl = stage(f"mul{k}", **ctrl)
             lanes = [stage(f"mul{k}_l{j}_vr", v=lane["v"], r=lane["r"], vt=lane["vt"]) for j, lane in enumerate(lanes)]
@@ -352,18 +345,19 @@ class LIFArray(wiring.Component):
 
         # ---- update: v + dv and, beside it, whether that reaches VTH; then clamp, threshold and reset;
         # ``add_stages`` registers between (with three, the first sits between the two pieces of both adders) ------
-        if tm.add_stages >= 3:
-            parts = leak_in_pieces(c, lanes[0]["v"], lanes[0]["vt"], lanes[0]["a"], 2)
+        if leak_pieces > 1:
+            parts = leak_in_pieces(c, lanes[0]["v"], lanes[0]["vt"], lanes[0]["a"], leak_pieces)
+            assert len(parts) == 2                      # the one register of add_stages 3 between them
             lanes = [dict(r=lane["r"], **_numbered("s", parts[0]([lane["v"], lane["vt"], *lane["a"]])))
                      for lane in lanes]
             ctrl = stage("half", **ctrl)
             lanes = [stage(f"half_l{j}", **lane) for j, lane in enumerate(lanes)]
             lanes = [dict(zip(("v_sum", "above"), parts[1](_fields(lane, "s", 8))), r=lane["r"]) for lane in lanes]
-            lanes = [dict(v_sum=named(f"v_sum_l{j}", lane["v_sum"]), above=named(f"above_l{j}", lane["above"]),
+            lanes = [dict(v_sum=named(m, f"v_sum_l{j}", lane["v_sum"]), above=named(m, f"above_l{j}", lane["above"]),
                           r=lane["r"]) for j, lane in enumerate(lanes)]
         else:
-            lanes = [dict(v_sum=named(f"v_sum_l{j}", leak_sum(c, lane["v"], lane["a"])),
-                          above=named(f"above_l{j}", reaches_threshold(c, lane["vt"], lane["a"])), r=lane["r"])
+            lanes = [dict(v_sum=named(m, f"v_sum_l{j}", leak_sum(c, lane["v"], lane["a"])),
+                          above=named(m, f"above_l{j}", reaches_threshold(c, lane["vt"], lane["a"])), r=lane["r"])
                      for j, lane in enumerate(lanes)]
         if tm.add_stages >= 1:
             ctrl = stage("sum", **ctrl)

@@ -35,11 +35,12 @@ from amaranth.hdl import Cat, Const, Mux, Signal, Value, signed, unsigned
 from lifgen.params import FixedParams
 
 __all__ = ["SHIFT_ADD_GAIN_BITS", "rest_gap", "leak_input", "threshold_input", "gain_terms", "product", "leak_sum",
-           "reaches_threshold", "update", "update_rule", "piece_cuts", "add_pieces", "add_in_pieces",
-           "leak_input_terms", "leak_operands", "leak_in_pieces"]
+           "reaches_threshold", "update", "update_rule", "widen", "named", "pieces_for", "piece_cuts", "add_pieces",
+           "even_pieces", "add_in_pieces", "leak_input_terms", "threshold_input_terms", "leak_operands",
+           "leak_in_pieces"]
 
 
-def _extend(value, n):
+def widen(value, n):
     """``value`` as n bits (n >= its width): sign-extended when it is signed, zero-extended when not; a ``Const``
     stays a ``Const`` (a pipeline stage passes constants without a register)."""
     if isinstance(value, Const):
@@ -57,10 +58,31 @@ def _bits(value, start, stop=None):
     return value[start:stop]
 
 
+def named(m, name, value):
+    """``value`` as a signal of its own (driven combinationally), a ``Const`` as it is: a value used more than
+    once is then built once (Amaranth's netlist builds an expression once per use; nested, exponentially often)."""
+    if isinstance(value, Const):
+        return value
+    signal = Signal(Value.cast(value).shape(), name=name)
+    m.d.comb += signal.eq(value)
+    return signal
+
+
+def pieces_for(mul_stages, add_stages):
+    """How many pieces ``lifgen.hw.core`` cuts each adder into for these stage counts (``CoreConfig``):
+    ``(x and v - VTH, the product's last adder, v + dv and its threshold adder)``, 1 for an adder left whole."""
+    return 2 if mul_stages >= 4 else 1, max(1, mul_stages - 3), 2 if add_stages >= 3 else 1
+
+
 def piece_cuts(n, pieces):
     """Where to cut an n-bit sum into ``pieces`` pieces of about equal width: the bit positions, ascending."""
     pieces = max(1, min(pieces, n - 1))
     return [round(n * i / pieces) for i in range(1, pieces)]
+
+
+def even_pieces(n, pieces, keep=0):
+    """:func:`add_pieces` cut at :func:`piece_cuts`: ``pieces`` pieces of about equal width."""
+    return add_pieces(n, piece_cuts(n, pieces), keep)
 
 
 def add_pieces(n, cuts, keep=0):
@@ -80,7 +102,7 @@ def add_pieces(n, cuts, keep=0):
     bounds = [0] + list(cuts)
 
     def start(values):
-        a, b = (_extend(value, n) for value in values)
+        a, b = (widen(value, n) for value in values)
         if not cuts:
             return [(a + b)[keep:n].as_signed()]
         c = cuts[0]
@@ -112,12 +134,18 @@ def add_in_pieces(a, b, n, cuts, keep=0):
 
 
 def leak_input_terms(c: FixedParams, v, u):
-    """x = VREST - v + u = ~v + u + (VREST + 1) as two values with that sum modulo 2**n, n the width of
-    :func:`leak_input`'s exact x: a carry-save step, one look-up table per bit, so that the adder of x
-    (:func:`add_pieces`) starts from registers. Returns (s, t, n)."""
+    """x = VREST - v + u = ~v + u + (VREST + 1) as two values with that sum modulo 2**n, n (their width) the width
+    of :func:`leak_input`'s exact x: a carry-save step, one look-up table per bit, so that the adder of x
+    (:func:`add_pieces`) starts from registers."""
     n = len(leak_input(c, rest_gap(c, ~v), u))
-    s, t = _carry_save([_extend(~v, n), _extend(u, n), Const((c.VREST + 1) % (1 << n), n)])
-    return s, t, n
+    return _carry_save([widen(~v, n), widen(u, n), Const((c.VREST + 1) % (1 << n), n)])
+
+
+def threshold_input_terms(c: FixedParams, v):
+    """vt = v - VTH as the two operands of one adder at the width of :func:`threshold_input`'s exact vt: v and the
+    constant -VTH (for :func:`add_pieces`)."""
+    n = len(threshold_input(c, v))
+    return [v, Const(-c.VTH % (1 << n), n)]
 
 
 def rest_gap(c: FixedParams, nv):
@@ -195,7 +223,7 @@ def product(c: FixedParams, x, registers=0, register=None, wire=None, pieces=1):
             pieces = 1
             levels += [lambda values: _split_sum(values, k, n)]
         else:
-            ends = add_pieces(n, piece_cuts(n, pieces), keep=k)
+            ends = even_pieces(n, pieces, keep=k)
             pieces = len(ends)
             levels += ends[:-1] + [lambda values: [ends[-1](values)[0], Const(0, 1)]]
     # the registers between the last level's pieces, then the others spread over the levels before them
@@ -284,8 +312,8 @@ def leak_in_pieces(c: FixedParams, v, vt, a, pieces):
     hi, carry = a
     first, second, third, fourth = operands([v, vt, hi, carry])
     n_sum, n_above = max(len(first), len(second)) + 1, max(len(third), len(fourth)) + 1
-    sums = add_pieces(n_sum, piece_cuts(n_sum, pieces), keep=2)
-    above = add_pieces(n_above, piece_cuts(n_above, pieces), keep=n_above - 1)
+    sums = even_pieces(n_sum, pieces, keep=2)
+    above = even_pieces(n_above, pieces, keep=n_above - 1)
     count = len(sums)
     assert len(above) == count                    # both are wide enough for every cut piece_cuts makes
 
@@ -336,36 +364,32 @@ def update(m, c: FixedParams, v_sum, r, above, name="", probes=None):
     return v_new, r_new, spike
 
 
-def update_rule(m, c: FixedParams, v, r, u, probes=None, pieces=1):
-    """The whole rule without pipeline registers: (v, r, u) -> (v_new, r_new, spike). ``pieces`` > 1: composed of
-    the pieces the deepest pipelines cut their adders into (x and v - VTH in two, the product's last level and
-    v + dv with its threshold in ``pieces``), as ``lifgen.hw.core`` builds them with ``mul_stages`` >= 4."""
+def update_rule(m, c: FixedParams, v, r, u, probes=None, pieces=(1, 1, 1)):
+    """The whole rule without pipeline registers: (v, r, u) -> (v_new, r_new, spike). ``pieces``: how many pieces
+    each adder is cut into, as :func:`pieces_for` gives them for the stage counts of ``lifgen.hw.core``: the rule
+    composed as that pipeline builds it, less its registers."""
+    x_pieces, product_pieces, leak_pieces = pieces
     names = count()
 
-    def wire(values):              # each level's values as signals: the next level uses them more than once, and
-        out = []                   # an expression used twice is built twice (nested: exponentially often)
-        for value in values:
-            if isinstance(value, Const):
-                out.append(value)
-                continue
-            signal = Signal(Value.cast(value).shape(), name=f"rule{next(names)}")
-            m.d.comb += signal.eq(value)
-            out.append(signal)
-        return out
+    def wire(values):              # each level's values as signals: the next level uses them more than once
+        return [named(m, f"rule{next(names)}", value) for value in values]
 
     def run(pieces, values):
         for piece in pieces:
             values = wire(piece(values))
         return values
 
-    if pieces <= 1:
+    if x_pieces > 1:
+        s, t = leak_input_terms(c, v, u)
+        x, = run(even_pieces(len(s), x_pieces), wire([s, t]))
+        terms = threshold_input_terms(c, v)
+        vt, = run(even_pieces(len(terms[1]), x_pieces), terms)
+    else:
         x, = wire([leak_input(c, rest_gap(c, ~v), u)])
-        a = product(c, x, wire=wire)
-        return update(m, c, leak_sum(c, v, a), r, reaches_threshold(c, threshold_input(c, v), a), probes=probes)
-    s, t, n = leak_input_terms(c, v, u)
-    x, = run(add_pieces(n, piece_cuts(n, 2)), wire([s, t]))
-    n_vt = len(threshold_input(c, v))
-    vt, = run(add_pieces(n_vt, piece_cuts(n_vt, 2)), [v, Const(-c.VTH % (1 << n_vt), n_vt)])
-    a = product(c, x, wire=wire, pieces=pieces)
-    v_sum, above = run(leak_in_pieces(c, v, vt, a, pieces), [v, vt, *a])
+        vt = threshold_input(c, v)
+    a = product(c, x, wire=wire, pieces=product_pieces)
+    if leak_pieces > 1:
+        v_sum, above = run(leak_in_pieces(c, v, vt, a, leak_pieces), [v, vt, *a])
+    else:
+        v_sum, above = leak_sum(c, v, a), reaches_threshold(c, vt, a)
     return update(m, c, v_sum, r, above, probes=probes)

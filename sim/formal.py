@@ -158,11 +158,11 @@ def prove(name, params: LIFParams, neurons, config: CoreConfig, workdir, *, dept
                     timeout=timeout)
 
 
-def prove_rule(name, params: LIFParams, workdir, *, pieces=1, timeout=1800):
+def prove_rule(name, params: LIFParams, workdir, *, pieces=(1, 1, 1), timeout=1800):
     """Prove the update rule's logic (``lifgen.hw.rule``) equal to the README's rule in exact integers for every
     v, u and refractory count, and that none of its narrowings wraps (:class:`RuleProof`); then cover its cases.
     Combinational, so one step of the solver decides it for every input. ``pieces``: the rule as composed of the
-    pieces the deepest pipelines cut their adders into (``update_rule(..., pieces=)``)."""
+    pieces a pipeline cuts its adders into (``lifgen.hw.rule.pieces_for``, ``update_rule(..., pieces=)``)."""
     return _run_sby(name, RuleProof(params.fixed, pieces=pieces), workdir, tasks=("prove", "cover"), depth=1,
                     timeout=timeout)
 
@@ -284,7 +284,7 @@ class RuleProof(wiring.Component):
     Covers: a spike, a refractory step, v + dv beyond the rail its clamp guards.
     """
 
-    def __init__(self, c: FixedParams, pieces=1):
+    def __init__(self, c: FixedParams, pieces=(1, 1, 1)):
         self.c = c
         self.pieces = pieces
         super().__init__({"v": In(signed(c.W)), "u": In(signed(c.W)), "r": In(max(1, c.ref_width))})
