@@ -239,12 +239,13 @@ POR_SECONDS_OSC = 100e-6         # iCE40 internal oscillators settle within 100 
 class PowerOnReset(Elaboratable):
     """Drives the reset of ``domain`` (through a ``ResetSynchronizer``: asserted at once, released on a clock
     edge): held while ``locked`` is low (seen through a two-stage synchroniser, so from the second clock edge after
-    it falls), for ``delay`` cycles of the domain's clock after it rises, and while ``button`` is high. The delay
-    counter and ``ready`` are reset-less (flip-flops start at 0 after configuration on iCE40 and ECP5, so the
-    reset holds from power-up without a clock), and the reset it produces does not restart them. The synchroniser's
-    asynchronous input is ``~ready | button``: ``locked`` comes from the PLL at the die's edge, and a look-up table
-    beside it would put a long route on the domain's timing report. Inputs ``locked``, ``button``; output
-    ``ready``."""
+    it falls), for ``delay`` cycles of the domain's clock after it rises, and while ``button`` is high (from the
+    next clock edge). The delay counter is reset-less and ``ready`` is its top bit (flip-flops start at 0 after
+    configuration on iCE40 and ECP5), and the reset it produces does not restart it. The synchroniser's
+    asynchronous input is a register holding ``~ready | button``: ``locked`` comes from the PLL at the die's edge,
+    and a look-up table beside it would put a long route on the domain's timing report. The synchroniser's stages
+    start at 1, so the reset holds from power-up, before that register first loads. Inputs ``locked``,
+    ``button``; output ``ready``."""
 
     def __init__(self, delay, *, domain="sync"):
         if isinstance(delay, bool) or not isinstance(delay, int) or delay < 1:
@@ -253,21 +254,27 @@ class PowerOnReset(Elaboratable):
         self.domain = domain
         self.locked = Signal(init=1)
         self.button = Signal()
-        self.ready = Signal(reset_less=True)
+        self.ready = Signal()
 
     def elaborate(self, platform):
         m = Module()
-        timer = Signal(range(self.delay + 1), reset_less=True)
+        # the timer counts from 2**k - delay - 1 up to 2**k, and `ready` is its top bit: no compare after the
+        # counter (a wide one is three look-up tables deep on the iCE40UP5K)
+        k = self.delay.bit_length()
+        timer = Signal(k + 1, reset_less=True)
         sync = m.d[self.domain]
         locked = Signal()
         m.submodules.locked = FFSynchronizer(self.locked, locked, o_domain=self.domain)
+        m.d.comb += self.ready.eq(timer[k])
         with m.If(~locked):
-            sync += [timer.eq(0), self.ready.eq(0)]
-        with m.Elif(timer == self.delay):
-            sync += self.ready.eq(1)
-        with m.Else():
+            sync += timer.eq(2**k - self.delay - 1)
+        with m.Elif(~timer[k]):
             sync += timer.eq(timer + 1)
-        m.submodules.sync = ResetSynchronizer(~self.ready | self.button, domain=self.domain)
+        # the synchroniser's asynchronous input comes straight from a register: a look-up table in front of it put
+        # a long route on the domain's timing report (nextpnr times the flip-flops' reset pins like their data)
+        arst = Signal(reset_less=True)
+        sync += arst.eq(~self.ready | self.button)
+        m.submodules.sync = ResetSynchronizer(arst, domain=self.domain)
         return m
 
 

@@ -94,7 +94,7 @@ class LIFArray(wiring.Component):
         ``(neuron, v)`` after every update, same order, one event per neuron per step.
     peek_addr : In(A), peek_v : Out(signed(W)), only with ``config.peek``
         While ``busy`` is low, ``peek_v`` shows v of neuron ``peek_addr`` as it was ``timing.storage_cycles``
-        cycles earlier (1; 2 with SPRAM storage): the storage's read port, shared with the pipeline, which uses
+        cycles earlier (1; 4 with SPRAM storage): the storage's read port, shared with the pipeline, which uses
         it only while a step runs.
 
     Raises ``TypeError`` for constants that are not a ``FixedParams`` and
@@ -209,13 +209,15 @@ class LIFArray(wiring.Component):
         # ---- issue: only with room for this group and all in flight in every FIFO ----------------
         # One credit per FIFO entry, depth - 1 of them (an EventFIFO may take a write while its memory of depth - 1
         # entries has room; the entry at its output is not counted). Issuing a group takes a credit from
-        # every FIFO; a commit that pushes nothing returns it, and an entry leaving the FIFO returns one.
-        # Invariant: credits + changes + groups in flight + entries in the FIFO = depth - 1, where a FIFO's `change`
-        # is a register holding the last cycle's credits returned less the credit taken then (-1..2), added to the
-        # counter a cycle later: so `go` meets no adder, only the last gate of `room`.
+        # every FIFO; a commit that pushes nothing returns it, and an entry leaving the FIFO returns one a cycle
+        # later (`took`, a register: the unpacker's read decision meets nothing else).
+        # Invariant: credits + changes + took + groups in flight + entries in the FIFO = depth - 1, where a FIFO's
+        # `change` is a register holding the last cycle's credits returned less the credit taken then (-1..2), added
+        # to the counter a cycle later: so `go` meets no adder, only the last gate of `room`.
         # `room` and `issue_last` are registers computed a cycle ahead, so `go` is one gate from registers.
         credits = [Signal(range(fifo.depth), init=fifo.depth - 1, name=f"credits{k}") for k, fifo in enumerate(fifos)]
         changes = [Signal(signed(3), name=f"change{k}") for k in range(len(fifos))]     # set at commit, below
+        tooks = [Signal(name=f"took{k}") for k in range(len(fifos))]
         room = Signal(init=1)                           # every FIFO has a credit left after the last cycle's `go`
         go = Signal()
         m.d.comb += go.eq(issuing & room & st.read_ok)
@@ -406,8 +408,9 @@ class LIFArray(wiring.Component):
                 m.d.comb += trace_push.lane.eq(_lowest(present))
             m.d.comb += [trace_push.v[j].eq(v) for j, v in enumerate(trace_v)]
             m.d.comb += [trace_fifo.w_data.eq(trace_push.as_value()), trace_fifo.w_en.eq(valid)]
-        for change, fifo in zip(changes, fifos):      # credits come back a cycle late (safe)
-            returned = (valid & ~fifo.w_en) + (fifo.r_en & fifo.r_rdy)
+        for change, took, fifo in zip(changes, tooks, fifos):      # credits come back late (safe)
+            m.d.sync += took.eq(fifo.r_en & fifo.r_rdy)
+            returned = (valid & ~fifo.w_en) + took
             # `go` picks between finished values (in the last look-up table) instead of entering the adder
             m.d.sync += change.eq(Mux(go, returned - 1, returned))
         m.d.comb += step_done.eq(valid & ctrl["last"])
@@ -432,7 +435,8 @@ class LIFArray(wiring.Component):
                          Assert(~issuing | (before_last == (issue_grp == groups - 2))),
                          Assert(~step_wrap | ~valid)]           # no commit reads the step number half counted
             step_no = Cat(step_lo, step_hi + step_wrap)[:STEP_BITS]
-            self._properties(m, fifos, credits, changes, in_flight, room=room, issuing=issuing, running=running,
+            self._properties(m, fifos, credits, changes, tooks, in_flight, room=room, issuing=issuing,
+                             running=running,
                              clearing=clearing, issue_grp=issue_grp, issue_last=issue_last, accept=accept,
                              step_no=step_no, commit=ctrl, lanes=lanes, present=present)
             if self.formal_watch:
@@ -511,7 +515,7 @@ class LIFArray(wiring.Component):
             m.d.comb += Assert(~trace_out | ((trace_vs.count != 0) & (tr.payload.v == trace_vs.head)))
             m.d.comb += Cover(trace_out)
 
-    def _properties(self, m, fifos, credits, changes, in_flight, *, room, issuing, running, clearing, issue_grp,
+    def _properties(self, m, fifos, credits, changes, tooks, in_flight, *, room, issuing, running, clearing, issue_grp,
                     issue_last, accept, step_no, commit, lanes, present):
         """Assertions and covers proved by ``make formal`` (``lifgen.sim.formal``), by k-induction: they hold in
         every reachable state, for every input sequence. ``commits`` and ``accepted`` are registers that exist
@@ -521,11 +525,12 @@ class LIFArray(wiring.Component):
         valid, grp = commit["valid"], commit["grp"]
         groups_in_flight = sum(v for v, _ in in_flight)
         taken = in_flight[0][0]                          # the last cycle's `go`
-        for fifo, credit, change in zip(fifos, credits, changes):
+        for fifo, credit, change, took in zip(fifos, credits, changes, tooks):
             # no event is ever pushed into a full FIFO (none is lost), because every entry has a credit:
-            # credits + their pending change + groups in the pipeline + entries in the FIFO = depth - 1
+            # credits + their pending change + the entry just taken + groups in the pipeline + entries in the FIFO
+            # = depth - 1
             m.d.comb += [Assert(~fifo.w_en | fifo.w_rdy),
-                         Assert(credit + change + groups_in_flight + fifo.level == fifo.depth - 1),
+                         Assert(credit + change + took + groups_in_flight + fifo.level == fifo.depth - 1),
                          Assert(change + taken >= 0), Assert(change + taken <= 2)]
         # the issue stage's registers agree with each other
         m.d.comb += [Assert(room == Cat(credit > taken for credit in credits).all()),

@@ -17,9 +17,10 @@ Three storages (``CoreConfig.storage``):
   An SPRAM reads or writes in a cycle, never both: ``read_ok`` is low when the row read this cycle is in the bank
   the write-back uses (``conflict``; ``read_ok`` is a register computed a cycle ahead from the ``next_*`` inputs
   the core drives), and the core then waits a cycle (with its odd read-to-write distance that never happens in
-  a step that runs unthrottled). Every SPRAM input is registered, so here reads, writes, input writes and the clear
-  reach the memory a cycle later and read data (and ``peek_v``) arrives two cycles after the address
-  (``CoreTiming.storage_cycles``).
+  a step that runs unthrottled). Every SPRAM input passes two registers (a request per bank pair, then the pins,
+  one look-up table between), so here reads, writes, input writes and the clear reach the memory two cycles later,
+  and every SPRAM output one register before the multiplexer that picks the bank: read data (and ``peek_v``)
+  arrives four cycles after the address (``CoreTiming.storage_cycles``).
 - :class:`DP16KDStorage` (``dp16kd``, ECP5, any lanes): per lane a state and an input memory as in ``bram``, but
   built from DP16KD blocks instantiated directly (:class:`DP16KD`: port A writes, port B reads, the output
   register on) in the shape :func:`lifgen.params.dp16kd_shape` picks. Every block input passes two registers, a
@@ -388,35 +389,44 @@ class SPRAMStorage(_Storage):
         banks = [SPRAM(behavioural=self.behavioural, model_depth=rows) for _ in range(4)]
         for b, bank in enumerate(banks):
             m.submodules[f"spram{b}"] = bank
-        rd_n = Mux(self.peek_en, self.peek_addr, self.rd_addr)
-        rd_odd = [Signal(name=f"rd_odd{k}") for k in range(2)]   # bank of the row read 1 and 2 cycles ago
-        m.d.sync += [rd_odd[0].eq(rd_n[0]), rd_odd[1].eq(rd_odd[0])]
-        wr_code = Signal(16)
-        m.d.comb += [
-            wr_code.eq(self._encode(self.wr_v[0], self.wr_r[0])),
-        ]
         # a register computed a cycle ahead from what the addresses will be, so the core's issue decision is one
         # gate from registers; `conflict` says what it must equal
         m.d.sync += self.read_ok.eq(~(self.next_wr_en & (self.next_wr_addr[0] == self.next_rd_addr[0])))
         self.conflict = self.wr_en & (self.wr_addr[0] == self.rd_addr[0])
+
+        # two register stages before the blocks, which sit in the chip's corners far from the logic. The first
+        # holds each bank pair's request: the row read, and the write (the clear's or the write-back's in the v
+        # banks, the clear's or the input write's in the u banks, never both at once) with the banks it enables;
+        # the second, at the blocks' pins, picks per bank the write's row or the read's with one look-up table
+        # Only the write enables are reset: a data register with a reset in a design whose reset is synchronous
+        # gets the reset merged with its own clear condition into a look-up table in front of its flip-flops' reset
+        # pin (u_data: rst | clear_en), a route from the reset synchroniser that was the UP5K's critical path
+        def request(name, shape, value, reset_less=True):
+            q = Signal(shape, name=name, reset_less=reset_less)
+            m.d.sync += q.eq(value)
+            return q
+        rd_n = Mux(self.peek_en, self.peek_addr, self.rd_addr)
+        rd_row, rd_odd = request("rd_row", 14, rd_n >> 1), request("rd_odd", 1, rd_n[0])
+        v_row = request("v_row", 14, Mux(self.clear_en, self.clear_row, self.wr_addr >> 1))
+        v_data = request("v_data", 16, Mux(self.clear_en, Const(c.VREST, signed(16)),
+                                            self._encode(self.wr_v[0], self.wr_r[0])))
+        u_row = request("u_row", 14, Mux(self.clear_en, self.clear_row, self.in_neuron >> 1))
+        u_data = request("u_data", 16, Mux(self.clear_en, 0, self.in_u))
         for parity in (0, 1):
-            # every SPRAM input is registered: the four blocks sit in the chip's corners, far from the logic
             v_bank, u_bank = banks[parity], banks[2 + parity]
-            write_back = self.wr_en & (self.wr_addr[0] == parity)
-            with m.If(self.clear_en):
-                m.d.sync += [v_bank.addr.eq(self.clear_row), v_bank.wdata.eq(Const(c.VREST, signed(16))),
-                             v_bank.we.eq(1),
-                             u_bank.addr.eq(self.clear_row), u_bank.wdata.eq(0), u_bank.we.eq(1)]
-            with m.Else():
-                m.d.sync += [
-                    v_bank.addr.eq(Mux(write_back, self.wr_addr >> 1, rd_n >> 1)),
-                    v_bank.wdata.eq(wr_code), v_bank.we.eq(write_back),
-                    u_bank.addr.eq(Mux(self.in_en, self.in_neuron >> 1, rd_n >> 1)),
-                    u_bank.wdata.eq(self.in_u), u_bank.we.eq(self.in_en & (self.in_neuron[0] == parity)),
-                ]
-        code = Mux(rd_odd[1], banks[1].rdata, banks[0].rdata)
+            v_we = request(f"v_we{parity}", 1, self.clear_en | (self.wr_en & (self.wr_addr[0] == parity)), False)
+            u_we = request(f"u_we{parity}", 1, self.clear_en | (self.in_en & (self.in_neuron[0] == parity)), False)
+            m.d.sync += [v_bank.addr.eq(Mux(v_we, v_row, rd_row)), v_bank.wdata.eq(v_data), v_bank.we.eq(v_we),
+                         u_bank.addr.eq(Mux(u_we, u_row, rd_row)), u_bank.wdata.eq(u_data), u_bank.we.eq(u_we)]
+        # each block's read data passes a register of its own (placed beside the block) before the multiplexer
+        # that picks the bank; the bank of the row read goes along: the blocks' pins, their read, that register
+        words = [request(f"rdata{b}", 16, bank.rdata) for b, bank in enumerate(banks)]
+        odd = rd_odd
+        for k in range(3):
+            odd = request(f"rd_odd{k + 1}", 1, odd)
+        code = Mux(odd, words[1], words[0])
         self._decode(m, code, self.rd_v[0], self.rd_r[0])
-        m.d.comb += [self.rd_u[0].eq(Mux(rd_odd[1], banks[3].rdata, banks[2].rdata)[:c.W].as_signed()),
+        m.d.comb += [self.rd_u[0].eq(Mux(odd, words[3], words[2])[:c.W].as_signed()),
                      self.peek_v.eq(self.rd_v[0])]
 
 

@@ -390,11 +390,10 @@ class CoreTiming:
       one (``lifgen.golden.timing.event_cycles`` models the queue).
 
     These hold while no output stream is throttled (the consumer ready, the FIFOs never within reach of full).
-    A FIFO entry's credit comes back L + 3 cycles after the group that took it was issued, so with one lane and
-    every stream ready a step takes ``groups + L`` cycles when each FIFO's ``depth - 1`` is at least
-    ``min(groups, L + 3)`` (``lifgen.sim.formal.TIMING_CASES`` proves it; with one entry less a bounded search found
-    a longer step for 3, 5 and 12 groups, L = 3); with lanes, a group with several spikes also holds its FIFO entry
-    for a cycle per spike.
+    A FIFO entry's credit comes back ``credit_cycles`` (L + 4) cycles after the group that took it was issued, so
+    with one lane and every stream ready a step takes ``groups + L`` cycles when each FIFO's ``depth - 1`` is at
+    least ``full_rate_credits`` (``lifgen.sim.formal.TIMING_CASES`` proves it; with one entry less a bounded search
+    found a longer step); with lanes, a group with several spikes also holds its FIFO entry for a cycle per spike.
     Under backpressure the issue stage waits until every event in flight is sure of a FIFO entry, so the pipeline
     never freezes with data in it and nothing is lost, but the cycles then depend on the consumer.
     """
@@ -432,7 +431,8 @@ class CoreTiming:
 
     @property
     def storage_cycles(self):
-        """Cycles from a row address to its data: 1; 2 for ``spram``, whose inputs are registered; 3 for ``bram``
+        """Cycles from a row address to its data: 1; 4 for ``spram`` (its inputs pass two registers, its outputs one);
+        3 for ``bram``
         with a number of lanes that is not a power of two (inputs registered, divided by P, registered again;
         ``lifgen.hw.storage``), one more for each when ``banked``. ``dp16kd``: 5 (a copy of the inputs per memory, a copy per group of blocks, the
         DP16KD's read, its output register, a register per block output); when P is not a power of two
@@ -441,7 +441,7 @@ class CoreTiming:
         delay."""
         pow2 = self.lanes & (self.lanes - 1) == 0
         if self.storage == "spram":
-            return 2
+            return 4
         if self.storage == "dp16kd":
             return 5 if pow2 else 6 + -(-index_bits(self.neurons) // DP16KD_DIVIDE_BITS)
         return (1 if pow2 else 3) + self.banked
@@ -458,6 +458,21 @@ class CoreTiming:
     @property
     def step_cycles(self):
         return self.groups + self.latency
+
+    @property
+    def credit_cycles(self):
+        """Cycles from a group's issue to the return of the FIFO credit it took, when its entry leaves at once:
+        L to its commit, 2 through the FIFO and 1 into the unpacker's register (``fifo_latency``), 1 to the credit
+        counter's ``took`` register (``lifgen.hw.core``)."""
+        return self.latency + self.FIFO_LATENCY + 1
+
+    @property
+    def full_rate_credits(self):
+        """The most credits ever out at once while steps run back to back at the full rate (``groups`` issues, then
+        L idle cycles, and so on): the most issues in any ``credit_cycles`` consecutive cycles. That is
+        ``credit_cycles`` when it does not exceed ``groups``; else a whole step's ``groups`` plus the first issues of
+        the next step that fall within the window, ``credit_cycles - latency - groups`` of them (4 - groups)."""
+        return min(self.credit_cycles, max(self.groups, self.credit_cycles - self.latency))
 
     @property
     def fifo_latency(self):

@@ -150,10 +150,10 @@ def run_case(case: Case):
     report["cycles_checked"], report["cycle_mismatches"] = 0, 0
     # the timing model applies while no stream holds the array back: spikes always taken, and the trace (one event a
     # cycle) either off or keeping up (one lane, always taken, and a FIFO deep enough for a credit's round trip:
-    # depth - 1 >= min(groups, L + 3), the condition lifgen.sim.formal.TIMING_CASES proves)
+    # depth - 1 >= CoreTiming.full_rate_credits, the condition lifgen.sim.formal.TIMING_CASES proves)
     tm = config.timing(case.neurons)
     trace_keeps_up = not config.trace or (config.lanes == 1 and case.trace_stall == 0
-                                          and config.trace_fifo_depth - 1 >= min(tm.groups, tm.latency + 3))
+                                          and config.trace_fifo_depth - 1 >= tm.full_rate_credits)
     unthrottled = (case.spikes_stall == 0 and trace_keeps_up and report["match"] and config.spike_fifo_depth >= 16)
     if unthrottled and len(rtl.accept_cycles) == case.steps:
         predicted = timing.event_cycles_after(tm, ref.spikes, rtl.accept_cycles)

@@ -69,11 +69,12 @@ RULE_CASES = [
 ]
 
 # (name, LIFParams keywords, neurons, CoreConfig keywords) for :func:`prove_step_timing`, one lane: fewer groups
-# than the FIFOs have credits, and more, where each FIFO's depth - 1 covers a credit's round trip (L + 3 cycles)
+# than the FIFOs have credits, and more, where each FIFO's depth - 1 is CoreTiming.full_rate_credits (the credits
+# out at once when a credit's round trip is CoreTiming.credit_cycles, L + 4 cycles)
 TIMING_CASES = [
-    ("t3-bram", W8, 3, dict(spike_fifo_depth=4, trace=True, trace_fifo_depth=4)),
-    ("t12-bram", W8, 12, dict(spike_fifo_depth=7, trace=True, trace_fifo_depth=7)),
-    ("t12-spram", W8_REFRACTORY, 12, dict(storage="spram", spike_fifo_depth=8)),
+    ("t3-bram", W8, 3, dict(spike_fifo_depth=5, trace=True, trace_fifo_depth=5)),
+    ("t12-bram", W8, 12, dict(spike_fifo_depth=8, trace=True, trace_fifo_depth=8)),
+    ("t12-spram", W8_REFRACTORY, 12, dict(storage="spram", spike_fifo_depth=11)),
 ]
 
 
@@ -152,8 +153,11 @@ def prove(name, params: LIFParams, neurons, config: CoreConfig, workdir, *, dept
     where a status is SymbiYosys's (``PASS``, ``FAIL``, ...). ``ToolError`` when the tools are missing."""
     from lifgen.hw.core import LIFArray
     array = LIFArray(params.fixed, neurons, config, behavioural=True)
-    # the covers need a whole step after the clear, and a deep pipeline takes longer than ``depth``
-    cover_depth = max(depth, array.timing.clear_cycles + 2 * array.timing.step_cycles)
+    # the covers need a whole step after the clear, and a deep pipeline takes longer than ``depth``; with a FIFO
+    # of one credit every group waits for the last one's credit to come back
+    tm = array.timing
+    cover_depth = max(depth, tm.clear_cycles + 2 * tm.step_cycles,
+                      tm.clear_cycles + 2 + tm.groups * tm.credit_cycles + tm.latency)
     return _run_sby(name, array, workdir, tasks=("prove", "cover"), depth=depth, cover_depth=cover_depth,
                     timeout=timeout)
 
@@ -210,7 +214,7 @@ W4_SPIKING = dict(width=4, frac=0, gain_bits=4, tau_ms=1.0, dt_ms=1.0, v_rest_mv
 WATCH_CASES = [
     ("w3-bram", W8_SUBTRACT, 3, dict(spike_fifo_depth=3, trace=True, trace_fifo_depth=3), 22, False),
     ("w2-spram", W8_REFRACTORY, 2, dict(storage="spram", spike_fifo_depth=2, trace=True, trace_fifo_depth=2),
-     24, False),
+     30, False),
     ("w3-dp16kd-lanes2", W8_SUBTRACT, 3, dict(storage="dp16kd", lanes=2, spike_fifo_depth=3, trace=True), 24,
      False),
     ("w3-bram-rule-w4", W4_SPIKING, 3, dict(spike_fifo_depth=3, trace=True, trace_fifo_depth=3), 22, True),

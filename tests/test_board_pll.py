@@ -148,9 +148,10 @@ def test_power_on_reset_holds_until_locked_and_delay():
             rst.append(ctx.get(cd.rst))
     sim.add_testbench(bench)
     sim.run()
-    # locked from cycle 3, seen 2 cycles later (its synchroniser), 5 cycles of delay, 2 reset synchroniser stages;
-    # the button resets at once, for as long as held (plus the synchroniser's release)
-    assert rst == [1] * 12 + [0] * 8 + [1] * 3 + [0] * 7
+    # locked from cycle 3, seen 2 cycles later (its synchroniser), 5 cycles of delay, the register in front of the
+    # reset synchroniser, its 2 stages; the button resets from the next edge, for as long as held (plus the register
+    # and the synchroniser's release)
+    assert rst == [1] * 13 + [0] * 7 + [1] * 4 + [0] * 6
 
 
 def test_clock_domain_default_clocks_are_exact():

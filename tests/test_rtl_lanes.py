@@ -53,12 +53,12 @@ def test_lanes_exact_event_cycles(neurons, lanes, storage, read_stages, mul_stag
     steps = 80
     cfg = RTLConfig(params, neurons, CoreConfig(lanes=lanes, storage=storage, mul_stages=mul_stages,
                                                 add_stages=add_stages, read_stages=read_stages), sim=sim)
-    # L: issue (1), the read (SPRAM 2 cycles: its inputs are registered; P not a power of two 3: registered,
-    # divided, registered; else 1; DP16KD 5: two hops of copies, the block, its output register, a register beside
-    # it, and with P not a power of two 1 + ceil(A / 3) more: registered, then divided three bits per cycle), the
-    # pipeline registers, and with SPRAM one more register when needed to make L - 1 odd
+    # L: issue (1), the read (SPRAM 4 cycles: its inputs pass two registers, its outputs one; P not a power of two
+    # 3: registered, divided, registered; else 1; DP16KD 5: two hops of copies, the block, its output register, a
+    # register beside it, and with P not a power of two 1 + ceil(A / 3) more: registered, then divided three bits
+    # per cycle), the pipeline registers, and with SPRAM one more register when needed to make L - 1 odd
     pow2 = lanes not in (3, 6)
-    read = {"spram": 2, "bram": 1 if pow2 else 3, "dp16kd": 5 if pow2 else 6 + -(-index_bits(neurons) // 3)}[storage]
+    read = {"spram": 4, "bram": 1 if pow2 else 3, "dp16kd": 5 if pow2 else 6 + -(-index_bits(neurons) // 3)}[storage]
     spram_extra = (read + read_stages + mul_stages + add_stages + 1) % 2 if storage == "spram" else 0
     assert cfg.timing.latency == 1 + read + read_stages + mul_stages + add_stages + spram_extra
     assert storage != "spram" or (cfg.timing.latency - 1) % 2 == 1
