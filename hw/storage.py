@@ -397,7 +397,7 @@ class SPRAMStorage(_Storage):
         # two register stages before the blocks, which sit in the chip's corners far from the logic. The first
         # holds each bank pair's request: the row read, and the write (the clear's or the write-back's in the v
         # banks, the clear's or the input write's in the u banks, never both at once) with the banks it enables;
-        # the second, at the blocks' pins, picks per bank the write's row or the read's with one look-up table
+        # the second, at the blocks' pins, picks per bank the write's row or the read's with one look-up table.
         # Only the write enables are reset: a data register with a reset in a design whose reset is synchronous
         # gets the reset merged with its own clear condition into a look-up table in front of its flip-flops' reset
         # pin (u_data: rst | clear_en), a route from the reset synchroniser that was the UP5K's critical path

@@ -431,14 +431,13 @@ class CoreTiming:
 
     @property
     def storage_cycles(self):
-        """Cycles from a row address to its data: 1; 4 for ``spram`` (its inputs pass two registers, its outputs one);
-        3 for ``bram``
-        with a number of lanes that is not a power of two (inputs registered, divided by P, registered again;
-        ``lifgen.hw.storage``), one more for each when ``banked``. ``dp16kd``: 5 (a copy of the inputs per memory, a copy per group of blocks, the
-        DP16KD's read, its output register, a register per block output); when P is not a power of two
-        6 + ceil(A / DP16KD_DIVIDE_BITS) (A = ``index_bits(N)``: every input registered, then neuron indices divided
-        by P in a pipeline of that many stages, the other inputs delayed alike). The ``peek`` port has the same
-        delay."""
+        """Cycles from a row address to its data: 1; 4 for ``spram`` (its inputs pass two registers, its outputs
+        one); 3 for ``bram`` with a number of lanes that is not a power of two (inputs registered, divided by P,
+        registered again; ``lifgen.hw.storage``), one more for each when ``banked``. ``dp16kd``: 5 (a copy of the
+        inputs per memory, a copy per group of blocks, the DP16KD's read, its output register, a register per block
+        output); when P is not a power of two 6 + ceil(A / DP16KD_DIVIDE_BITS) (A = ``index_bits(N)``: every input
+        registered, then neuron indices divided by P in a pipeline of that many stages, the other inputs delayed
+        alike). The ``peek`` port has the same delay."""
         pow2 = self.lanes & (self.lanes - 1) == 0
         if self.storage == "spram":
             return 4
