@@ -318,8 +318,8 @@ class LIFArray(wiring.Component):
                           **_numbered("vt", vt_adder[0](terms))) for lane, terms in zip(lanes, vt_terms)]
             ctrl = stage("xlow", **ctrl)
             lanes = [stage(f"xlow_l{j}", **lane) for j, lane in enumerate(lanes)]
-            lanes = [dict(v=lane["v"], r=lane["r"], x=named(m, f"x_l{j}", x_adder[1](_fields(lane, "x", 4))[0]),
-                          vt=vt_adder[1](_fields(lane, "vt", 4))[0]) for j, lane in enumerate(lanes)]
+            lanes = [dict(v=lane["v"], r=lane["r"], x=named(m, f"x_l{j}", x_adder[1](_fields(lane, "x"))[0]),
+                          vt=vt_adder[1](_fields(lane, "vt"))[0]) for j, lane in enumerate(lanes)]
         else:
             lanes = [dict(v=lane["v"], r=lane["r"], x=named(m, f"x_l{j}", leak_input(c, lane["gap"], lane["u"])),
                           vt=lane["vt"]) for j, lane in enumerate(lanes)]
@@ -354,7 +354,7 @@ class LIFArray(wiring.Component):
                      for lane in lanes]
             ctrl = stage("half", **ctrl)
             lanes = [stage(f"half_l{j}", **lane) for j, lane in enumerate(lanes)]
-            lanes = [dict(zip(("v_sum", "above"), parts[1](_fields(lane, "s", 8))), r=lane["r"]) for lane in lanes]
+            lanes = [dict(zip(("v_sum", "above"), parts[1](_fields(lane, "s"))), r=lane["r"]) for lane in lanes]
             lanes = [dict(v_sum=named(m, f"v_sum_l{j}", lane["v_sum"]), above=named(m, f"above_l{j}", lane["above"]),
                           r=lane["r"]) for j, lane in enumerate(lanes)]
         else:
@@ -609,9 +609,12 @@ def _numbered(prefix, values):
     return {f"{prefix}{i}": value for i, value in enumerate(values)}
 
 
-def _fields(lane, prefix, count):
+def _fields(lane, prefix):
     """The values :func:`_numbered` named, back as a list."""
-    return [lane[f"{prefix}{i}"] for i in range(count)]
+    values = []
+    while f"{prefix}{len(values)}" in lane:
+        values.append(lane[f"{prefix}{len(values)}"])
+    return values
 
 
 def _before_last(cleared, went, was, groups):

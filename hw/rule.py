@@ -36,7 +36,7 @@ from lifgen.params import FixedParams
 
 __all__ = ["SHIFT_ADD_GAIN_BITS", "rest_gap", "leak_input", "threshold_input", "gain_terms", "product", "leak_sum",
            "reaches_threshold", "update", "update_rule", "widen", "named", "pieces_for", "piece_cuts", "add_pieces",
-           "even_pieces", "add_in_pieces", "leak_input_terms", "threshold_input_terms", "leak_operands",
+           "even_pieces", "leak_input_terms", "threshold_input_terms", "leak_operands",
            "leak_in_pieces"]
 
 
@@ -123,14 +123,6 @@ def add_pieces(n, cuts, keep=0):
 
     return [start] + [lambda values, d=d, c=c: step(values, d, c)
                       for d, c in zip(bounds[1:], list(cuts[1:]) + [None])]
-
-
-def add_in_pieces(a, b, n, cuts, keep=0):
-    """The sum :func:`add_pieces` builds, without registers between the pieces."""
-    values = [a, b]
-    for piece in add_pieces(n, cuts, keep):
-        values = piece(values)
-    return values[0]
 
 
 def leak_input_terms(c: FixedParams, v, u):

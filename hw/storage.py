@@ -405,12 +405,13 @@ class SPRAMStorage(_Storage):
             q = Signal(shape, name=name, reset_less=reset_less)
             m.d.sync += q.eq(value)
             return q
+        row_bits = len(banks[0].addr)
         rd_n = Mux(self.peek_en, self.peek_addr, self.rd_addr)
-        rd_row, rd_odd = request("rd_row", 14, rd_n >> 1), request("rd_odd", 1, rd_n[0])
-        v_row = request("v_row", 14, Mux(self.clear_en, self.clear_row, self.wr_addr >> 1))
+        rd_row, rd_odd = request("rd_row", row_bits, rd_n >> 1), request("rd_odd", 1, rd_n[0])
+        v_row = request("v_row", row_bits, Mux(self.clear_en, self.clear_row, self.wr_addr >> 1))
         v_data = request("v_data", 16, Mux(self.clear_en, Const(c.VREST, signed(16)),
                                             self._encode(self.wr_v[0], self.wr_r[0])))
-        u_row = request("u_row", 14, Mux(self.clear_en, self.clear_row, self.in_neuron >> 1))
+        u_row = request("u_row", row_bits, Mux(self.clear_en, self.clear_row, self.in_neuron >> 1))
         u_data = request("u_data", 16, Mux(self.clear_en, 0, self.in_u))
         for parity in (0, 1):
             v_bank, u_bank = banks[parity], banks[2 + parity]
