@@ -5,7 +5,10 @@
 Reads the Yosys JSON netlist of a build (``top.json`` in a ``lifgen build`` directory) and estimates, for every
 input of every flip-flop and RAM, the latest arrival of its signal after the clock edge, from the delays nextpnr
 reports for the iCE40UP5K: 1.39 ns clock to out, 1.76 ns a routing hop, 1.0 ns a look-up table, 0.68 ns into a
-carry chain and 0.28 ns along it (a look-up table fed by a carry takes it without a hop). It prints the slow ones,
+carry chain and 0.28 ns along it (a look-up table fed by a carry takes it without a hop; a chain whose carry-in
+comes from outside a chain takes it through a cell of its own, a hop and an entry). A flip-flop's set/reset pin is
+3.6 ns of routing away even from a table in its own tile (3.47-3.69 ns in nextpnr's reports), so a reset that
+passes a look-up table costs much more than one from a register. It prints the slow ones,
 one line per distinct path, with the cells they pass: a path of three look-up tables is ~9.7 ns even with short
 hops, so on the UP5K every such path limits 100 MHz on some placement seed, and it shows here before it shows on
 a seed's report. The estimate ranks paths before place and route; nextpnr's report is what counts.
@@ -19,6 +22,8 @@ import re
 import sys
 
 CLOCK_TO_OUT, HOP, LUT, CARRY_IN, CARRY_BIT = 1.39, 1.76, 1.0, 0.68, 0.28
+SET_RESET = 3.6                               # the route into a flip-flop's set/reset pin, setup included
+SET_RESET_PINS = {"R", "S"}
 RAM_TO_OUT = 2.5
 CLOCKS = {"C", "CLK", "CLOCK", "RCLK", "WCLK"}
 
@@ -64,7 +69,10 @@ def slow_paths(module, limit):
             result = best[0] + LUT, best[1] + [f"LUT {names.get(bit, '?')}"]
         elif kind == "SB_CARRY":
             along, path = arrive(pins["CI"][0])
-            best = (along + CARRY_BIT, path)
+            # a carry from the chain's previous cell; anything else enters through a cell of its own
+            entry = CARRY_BIT if _from_carry(driver, cells, pins["CI"][0]) or not _driven(driver, pins["CI"][0]) \
+                else HOP + CARRY_IN
+            best = (along + entry, path)
             for i in ("I0", "I1"):
                 a, p = arrive(pins[i][0])
                 if a + HOP + CARRY_IN > best[0]:
@@ -90,7 +98,10 @@ def slow_paths(module, limit):
                 at, path = arrive(bit)
                 # a look-up table packed with its flip-flop feeds it without a hop
                 packed = isinstance(bit, int) and bit in driver and cells[driver[bit][0]]["type"] == "SB_LUT4"
-                estimate = at + (0.0 if packed and port == "D" else HOP)
+                if port in SET_RESET_PINS and "DFF" in kind:
+                    estimate = at + SET_RESET
+                else:
+                    estimate = at + (0.0 if packed and port == "D" else HOP)
                 if estimate >= limit:
                     found.append((estimate, f"{kind}.{port}", path))
     found.sort(key=lambda e: -e[0])
@@ -105,6 +116,10 @@ def slow_paths(module, limit):
 
 def _from_carry(driver, cells, bit):
     return isinstance(bit, int) and bit in driver and cells[driver[bit][0]]["type"] == "SB_CARRY"
+
+
+def _driven(driver, bit):
+    return isinstance(bit, int) and bit in driver
 
 
 def main(argv=None):

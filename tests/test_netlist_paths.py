@@ -63,6 +63,28 @@ def test_a_carry_chain_costs_its_entry_and_each_bit_and_feeds_its_table_without_
     assert pytest.approx(1.39 + 1.76) in paths.values()
 
 
+def _reset_and_carry_in_module():
+    cells = {
+        # a flip-flop through a look-up table into another flip-flop's reset pin
+        "g": _dff(93, 20), "rl": _lut(20, 21),
+        "r": _cell("SB_DFFSR", C=("input", [1]), D=("input", [92]), R=("input", [21]), Q=("output", [91])),
+        # a flip-flop straight into a carry chain's carry-in (through a cell of its own), its carry into a table
+        "h": _dff(90, 22),
+        "k": _cell("SB_CARRY", I0=("input", ["0"]), I1=("input", ["0"]), CI=("input", [22]), CO=("output", [23])),
+        "top": _lut(0, 24, i3=23), "t": _dff(24, 89),
+    }
+    names = {"g": 20, "rl": 21, "h": 22, "s": 24}
+    return {"cells": cells, "netnames": {n: {"bits": [b]} for n, b in names.items()}}
+
+
+def test_a_reset_pin_is_a_long_route_away_and_a_carry_in_from_outside_enters_through_a_cell():
+    paths = {pin: estimate for estimate, pin, _ in netlist_paths.slow_paths(_reset_and_carry_in_module(), 4.0)}
+    # clock to out, a hop and a table, then the route into the reset pin
+    assert paths["SB_DFFSR.R"] == pytest.approx(1.39 + 1.76 + 1.0 + 3.6)
+    # clock to out, a hop and the entry into the chain, the table the carry feeds (packed with its flip-flop)
+    assert paths["SB_DFF.D"] == pytest.approx(1.39 + 1.76 + 0.68 + 1.0)
+
+
 def test_the_command_line_prints_the_slow_paths(tmp_path, capsys):
     netlist = tmp_path / "top.json"
     netlist.write_text(json.dumps({"modules": {"top": dict(_module(), attributes={"top": 1})}}))
