@@ -51,7 +51,7 @@ from lifgen.errors import InputError, ToolError
 from .registry import Board
 
 __all__ = ["BuildReport", "BuildFailed", "build_bitstream", "build_environment", "parse_report", "core_clock",
-           "program_command", "find_programmer", "check_seed", "YOWASP_TOOLS", "SYNC_CLOCK_NETS"]
+           "program_command", "find_programmer", "check_seed", "critical_path", "YOWASP_TOOLS", "SYNC_CLOCK_NETS"]
 
 # environment variable -> the YoWASP launcher used when the user has not set it
 YOWASP_TOOLS = {
@@ -93,7 +93,8 @@ class BuildReport:
     TRELLIS_FF (ECP5) or the SB_DFF* cells of Yosys's statistics (iCE40, where nextpnr counts none apart),
     ``brams`` ICESTORM_RAM / DP16KD, ``sprams`` ICESTORM_SPRAM (0 on ECP5), ``dsps`` ICESTORM_DSP / MULT18X18D.
     ``fmax_mhz`` is nextpnr's achieved frequency of ``clock_net`` (see :func:`core_clock`); ``target_mhz`` the
-    clock the top was built for; ``timing_met`` is ``fmax_mhz >= target_mhz``."""
+    clock the top was built for; ``timing_met`` is ``fmax_mhz >= target_mhz``. ``critical_path`` is what limits
+    ``fmax_mhz`` (:func:`critical_path`), or None when nextpnr's report has no path of the core clock."""
     board: str
     device: str
     neurons: int | None
@@ -113,6 +114,7 @@ class BuildReport:
     seconds: float
     seed: int
     utilization: dict = field(repr=False)
+    critical_path: dict | None = None
 
     def as_dict(self):
         return asdict(self)
@@ -198,6 +200,28 @@ def core_clock(fmax: dict):
     return name, float(fmax[name]["achieved"])
 
 
+def critical_path(report: dict, clock_net: str):
+    """The register-to-register path of ``clock_net`` that sets its Fmax, from nextpnr's ``--report`` JSON
+    (``critical_paths``), summarised: ``from`` and ``to`` (``cell.port`` as nextpnr names them: Yosys's names of
+    the design's signals, with suffixes for the cells they were mapped to), ``start_net`` (the first net routed,
+    usually the signal that leaves the first register), ``ns`` (the whole path: 1000 / Fmax), ``logic_ns``
+    (clock to out, look-up tables, carry chains, setup), ``routing_ns`` and ``longest_route_ns``. None when the
+    report has no such path."""
+    want = f"posedge {clock_net}"
+    for entry in report.get("critical_paths") or []:
+        steps = entry.get("path") or []
+        if entry.get("from") != want or entry.get("to") != want or not steps:
+            continue
+        routes = [float(step["delay"]) for step in steps if step.get("type") == "routing"]
+        end = lambda point: f"{point['cell']}.{point['port']}"
+        return {"from": end(steps[0]["from"]), "to": end(steps[-1]["to"]),
+                "start_net": next((step["net"] for step in steps if step.get("net")), None),
+                "ns": round(sum(float(step["delay"]) for step in steps), 3),
+                "logic_ns": round(sum(float(step["delay"]) for step in steps if step.get("type") != "routing"), 3),
+                "routing_ns": round(sum(routes), 3), "longest_route_ns": round(max(routes, default=0.0), 3)}
+    return None
+
+
 def parse_report(board: Board, report: dict, *, neurons, target_mhz, bitstream, build_dir, seconds, seed,
                  yosys_log="") -> BuildReport:
     """A :class:`BuildReport` from nextpnr's ``--report`` JSON (already loaded) and, for iCE40 flip-flops, the
@@ -218,7 +242,7 @@ def parse_report(board: Board, report: dict, *, neurons, target_mhz, bitstream, 
         brams=used("brams"), brams_available=avail("brams"), sprams=used("sprams"), dsps=used("dsps"),
         fmax_mhz=achieved, target_mhz=float(target_mhz), timing_met=achieved >= float(target_mhz),
         clock_net=net, bitstream=str(bitstream), build_dir=str(build_dir), seconds=float(seconds), seed=int(seed),
-        utilization={k: dict(v) for k, v in util.items()})
+        utilization={k: dict(v) for k, v in util.items()}, critical_path=critical_path(report, net))
 
 
 SEED_RANGE = (-(1 << 31), (1 << 31) - 1)     # nextpnr parses --seed as a C int

@@ -250,6 +250,10 @@ def _print_report(report):
           f"{report.dsps} DSPs")
     print(f"  clock  Fmax {report.fmax_mhz:.1f} MHz for a target of {report.target_mhz:g} MHz: "
           + ("met" if report.timing_met else "NOT MET"))
+    path = report.critical_path
+    if path:
+        print(f"  limit  {path['from']} -> {path['to']}: {path['ns']:.2f} ns (logic {path['logic_ns']:.2f}, "
+              f"routing {path['routing_ns']:.2f}, the longest route {path['longest_route_ns']:.2f})")
     print(f"  bitstream {report.bitstream}")
 
 

@@ -88,12 +88,15 @@ def bench_builds(cases, workdir):
             "realtime_neurons_1ms": realtime_neurons(config, fmax_hz, 1e-3, limit),
             "realtime_neurons_100us": realtime_neurons(config, fmax_hz, 1e-4, limit),
             "build_s": round(report.seconds, 1), "timing_met": report.timing_met,
+            "critical_path": report.critical_path,
             "command": (f"lifgen build --board {board} --neurons {n} --lanes {lanes} --storage {storage} "
                         f"--read-stages {rd} --mul-stages {mul} --add-stages {add} --clock-mhz {mhz} --top {top} "
                         + (f"--spike-fifo-depth {fifo} " if fifo != CoreConfig.spike_fifo_depth else "") + "--json"),
         })
         log(f"  {report.luts} LUTs, {report.brams} BRAM, {report.sprams} SPRAM, Fmax {report.fmax_mhz:.1f} MHz, "
             f"{report.seconds:.0f} s")
+        if report.critical_path:
+            log(f"  limit {report.critical_path['from']} -> {report.critical_path['to']}")
     return rows
 
 

@@ -117,8 +117,13 @@ def test_real_build(built, name):
         assert (r.brams_available, r.luts_available) == (208, 83640)
     data = json.loads(r.to_json())
     for key in ("board", "device", "neurons", "fmax_mhz", "target_mhz", "luts", "ffs", "brams", "dsps",
-                "bitstream", "timing_met", "seconds"):
+                "bitstream", "timing_met", "seconds", "critical_path"):
         assert data[key] == getattr(r, key)
+    # the path that sets Fmax: nextpnr's own figures add up to 1000 / Fmax
+    path = r.critical_path
+    assert path["ns"] == pytest.approx(1000 / r.fmax_mhz, abs=0.01)
+    assert path["logic_ns"] + path["routing_ns"] == pytest.approx(path["ns"], abs=0.002)
+    assert 0 < path["longest_route_ns"] <= path["routing_ns"] and path["from"] and path["to"] and path["start_net"]
     assert r.check() is r
 
 
@@ -199,7 +204,20 @@ def test_parse_report_and_check(tmp_path):
     r = build.parse_report(get_board("icebreaker"), report, neurons=64, target_mhz=18.0, bitstream="x/top.bin",
                            build_dir="x", seconds=1.0, seed=3, yosys_log=log)
     assert (r.luts, r.ffs, r.brams, r.dsps, r.sprams, r.fmax_mhz, r.timing_met) == (500, 153, 4, 2, 0, 17.5, False)
-    assert isinstance(r, BuildReport)
+    assert isinstance(r, BuildReport) and r.critical_path is None          # the report has no paths
+    # the core clock's register-to-register path, not the one to an output pin
+    step = lambda kind, delay, a, b, net=None: {"type": kind, "delay": delay, **({"net": net} if net else {}),
+                                                "from": {"cell": a, "port": "O"}, "to": {"cell": b, "port": "I3"}}
+    report["critical_paths"] = [
+        {"from": "posedge clk", "to": "<async>", "path": [step("clk-to-q", 1.0, "q", "q"),
+                                                          step("routing", 9.0, "q", "pin", "n")]},
+        {"from": "posedge clk", "to": "posedge clk", "path": [
+            step("clk-to-q", 1.39, "a", "a"), step("routing", 1.76, "a", "lut", "a_q"),
+            step("logic", 1.2, "lut", "lut"), step("routing", 3.5, "lut", "b", "lut_o"), step("setup", 0.82, "b", "b")]}]
+    r = build.parse_report(get_board("icebreaker"), report, neurons=64, target_mhz=18.0, bitstream="x/top.bin",
+                           build_dir="x", seconds=1.0, seed=3, yosys_log=log)
+    assert r.critical_path == {"from": "a.O", "to": "b.I3", "start_net": "a_q", "ns": 8.67, "logic_ns": 3.41,
+                               "routing_ns": 5.26, "longest_route_ns": 3.5}
     with pytest.raises(BuildFailed) as info:
         r.check()
     assert info.value.exit_code == 1 and "17.5 MHz" in str(info.value) and "18 MHz" in str(info.value)

@@ -117,5 +117,7 @@ def test_build_that_misses_timing_exits_1_with_one_line(tmp_path):
                   "--out", str(tmp_path / "b"))
     assert res.returncode == 1, res.stderr[-2000:]
     assert "NOT MET" in res.stdout
+    limit = [line for line in res.stdout.splitlines() if line.lstrip().startswith("limit ")]
+    assert len(limit) == 1 and " ns (logic " in limit[0] and " -> " in limit[0], res.stdout
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "below the 60" in lines[0] and "Traceback" not in res.stderr
