@@ -16,7 +16,7 @@ import sys
 from . import models
 from .boards.registry import board_config, board_table, get_board   # no Amaranth: amaranth_boards loads only when a platform is made
 from .demo import run_demo
-from .errors import LifgenError
+from .errors import InputError, LifgenError
 from .golden import ficurve
 from .params import CoreConfig, LIFParams, RESET_MODES
 from .plots import check_plot_path, plot_fi, plot_run     # matplotlib loads only when a figure is asked for
@@ -260,12 +260,26 @@ def _print_report(report):
 def cmd_build(args):
     params = params_from_args(args)
     # Amaranth loads only for a build (and the YoWASP tools run only then)
-    from .boards.flow import build_for_board, programming_command
-    report = build_for_board(args.board, params, args.neurons, core_from_args(args), clock_mhz=args.clock_mhz,
-                             out=args.out, baud=args.baud, seed=args.seed, top=args.top)
-    if args.json:
-        _print_json({**report.as_dict(), "utilization": report.utilization})
+    from .boards.flow import build_for_board, build_with_seeds, programming_command
+    if args.seeds is not None:
+        if args.seed is not None:
+            raise InputError("give --seed or --seeds, not both", field="seeds")
+        report, reports = build_with_seeds(args.board, params, args.neurons, core_from_args(args), seeds=args.seeds,
+                                           clock_mhz=args.clock_mhz, out=args.out, baud=args.baud, top=args.top,
+                                           progress=_progress)
+        seeds = [{"seed": r.seed, "fmax_mhz": r.fmax_mhz, "timing_met": r.timing_met, "build_dir": r.build_dir,
+                  "critical_path": r.critical_path} for r in reports]
     else:
+        report = build_for_board(args.board, params, args.neurons, core_from_args(args), clock_mhz=args.clock_mhz,
+                                 out=args.out, baud=args.baud, seed=1 if args.seed is None else args.seed,
+                                 top=args.top)
+        seeds = None
+    if args.json:
+        _print_json({**report.as_dict(), "utilization": report.utilization, **({"seeds": seeds} if seeds else {})})
+    else:
+        if seeds:
+            print("seeds  " + ", ".join(f"{s['seed']}: {s['fmax_mhz']:.1f} MHz" for s in seeds)
+                  + f"; the best, seed {report.seed}:")
         _print_report(report)
     report.check()                       # unmet timing: one line, exit 1
     if args.program or args.dry_run:
@@ -368,7 +382,10 @@ def build_parser():
     p.add_argument("--clock-mhz", type=float, default=None, metavar="F",
                    help="core clock in MHz (default: the board's; the PLL gives the nearest frequency not above)")
     p.add_argument("--baud", type=int, default=DEFAULT_BAUD, help=f"UART baud rate (default {DEFAULT_BAUD})")
-    p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed (default 1)")
+    p.add_argument("--seed", type=int, default=None, help="nextpnr placement seed (default 1)")
+    p.add_argument("--seeds", metavar="LIST", default=None,
+                   help="build with each of several placement seeds, e.g. 1-8 or 1,3,5 (in DIR/seed-K), print "
+                        "every seed's Fmax and keep the best build")
     p.add_argument("--out", metavar="DIR", default=None, help="build directory (default build/<board>)")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.add_argument("--program", action="store_true", help="flash the bitstream after a good build")

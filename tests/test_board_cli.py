@@ -3,6 +3,7 @@
 iCEBreaker and ULX3S-85F), and the board top elaborating for every listed board."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -81,6 +82,26 @@ def test_real_build_reports_and_dry_run_programs(tmp_path, board, neurons, extra
         assert len(f.read()) > 10000
     command = res.stderr.strip().splitlines()[-1]          # --dry-run with --json: the command on stderr
     assert report["bitstream"] in command and ("iceprog" in command or "openFPGALoader" in command)
+
+
+def test_build_with_several_seeds_keeps_the_best(tmp_path):
+    """--seeds: one real build per seed, each in its own directory; the report is the fastest one's, with every
+    seed's figures beside it."""
+    res = run_cli("build", "--board", "icebreaker", "--top", "array", "--neurons", "64", "--seeds", "2,1",
+                  "--out", str(tmp_path / "b"), "--json")
+    assert res.returncode == 0, res.stderr[-2000:]
+    report = json.loads(res.stdout)
+    seeds = report["seeds"]
+    assert [s["seed"] for s in seeds] == [2, 1]
+    best = max(seeds, key=lambda s: (s["fmax_mhz"], s["seed"] == 2))
+    assert (report["seed"], report["fmax_mhz"]) == (best["seed"], best["fmax_mhz"])
+    for s in seeds:
+        assert s["build_dir"] == str(tmp_path / "b" / f"seed-{s['seed']}")
+        assert os.path.getsize(os.path.join(s["build_dir"], "top.bin")) > 10000
+        assert s["critical_path"]["ns"] == pytest.approx(1000 / s["fmax_mhz"], abs=0.01)
+    assert report["bitstream"] == os.path.join(best["build_dir"], "top.bin")
+    assert [line for line in res.stderr.splitlines() if "seed" in line] == ["lifgen: build 1/2, seed 2",
+                                                                           "lifgen: build 2/2, seed 1"]
 
 
 def test_run_on_a_port_where_no_board_answers_is_one_line_exit_2():
