@@ -32,7 +32,7 @@ synchronous read port each):
   banks, ``CoreTiming.banked``, one memory per bank of ``BRAM_BANK_ROWS`` rows);
 - spike FIFO: ``lifgen.hw.fifo.EventFIFO(depth=spike_fifo_depth)``, whose RAM is ``spike_fifo_depth`` deep and
   as wide as an entry (:func:`core_memories`);
-- trace FIFO (with ``trace``): ``trace_fifo_depth`` deep.
+- trace FIFO (with ``trace``): ``CoreConfig.trace_depth`` deep.
 
 Yosys (``memory_libmap``) maps each memory onto one block configuration, iCE40 ``SB_RAM40_4K`` 256x16, 512x8,
 1024x4, 2048x2 or ECP5 ``DP16KD`` 512x36 (as PDPW16KD), 1024x18, 2048x9, 4096x4, 8192x2, 16384x1, choosing the
@@ -317,7 +317,7 @@ def core_memories(fixed: FixedParams, neurons: int, config: CoreConfig = CoreCon
                 mems[f"input{j}{name}"] = (min(bank, rows - first), fixed.W)
     mems["spike_fifo"] = (config.spike_fifo_depth, first_bits + P + 1 + lane_bits + STEP_BITS)
     if config.trace:
-        mems["trace_fifo"] = (config.trace_fifo_depth, first_bits + P + 1 + lane_bits + P * fixed.W)
+        mems["trace_fifo"] = (config.trace_depth, first_bits + P + 1 + lane_bits + P * fixed.W)
     return mems
 
 

@@ -72,7 +72,7 @@ class LIFArray(wiring.Component):
     config : CoreConfig
         Core options (``lifgen.params.CoreConfig``): the ``trace`` stream (v of every neuron after every
         update), ``mul_stages`` (registers around the product, 0..3), ``lanes`` (P), ``storage``,
-        ``spike_fifo_depth`` and ``trace_fifo_depth`` (entries of the output FIFOs, >= 2, one group each).
+        ``spike_fifo_depth`` and ``trace_depth`` (entries of the output FIFOs, >= 2, one group each).
     behavioural : bool
         Use Amaranth models of vendor primitives (the SPRAMs of ``storage="spram"``) so that Amaranth's simulator
         can run the design; the default emits the primitives themselves.
@@ -168,7 +168,7 @@ class LIFArray(wiring.Component):
                                              **lane_field,
                                              "v": data.ArrayLayout(signed(W), P)})
             m.submodules.trace_fifo = trace_fifo = EventFIFO(
-                width=trace_entry.size, depth=self.config.trace_fifo_depth)
+                width=trace_entry.size, depth=self.config.trace_depth)
             _unpack(m, trace_fifo, trace_entry, P, self.trace,
                     lambda entry, lane: {"neuron": _neuron(entry.first, lane, P, A), "v": entry.v[lane]})
             fifos.append(trace_fifo)

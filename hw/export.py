@@ -36,7 +36,7 @@ def header_text(params: LIFParams, array: LIFArray, name: str):
         f"core options: lanes P = {cfg.lanes}, storage {cfg.storage}, read_stages = {cfg.read_stages}, "
         f"mul_stages = {cfg.mul_stages}, add_stages = {cfg.add_stages}",
         f"  spike FIFO depth {cfg.spike_fifo_depth}" +
-        (f", trace FIFO depth {cfg.trace_fifo_depth}" if cfg.trace else ", no trace") +
+        (f", trace FIFO depth {cfg.trace_depth}" if cfg.trace else ", no trace") +
         {"spram": " (instantiates SB_SPRAM256KA: synthesise for an iCE40UP, simulate with a model of it)",
          "dp16kd": " (instantiates DP16KD and FD1S3AX: synthesise for an ECP5, simulate with models of them)"}
         .get(cfg.storage, ""),

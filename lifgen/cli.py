@@ -93,8 +93,9 @@ def add_core_options(parser, trace_option=False):
                             f"boards; {defaults.storage} without a board)")
     group.add_argument("--spike-fifo-depth", type=int, default=defaults.spike_fifo_depth,
                        help=f"entries of the spike FIFO (default {defaults.spike_fifo_depth})")
-    group.add_argument("--trace-fifo-depth", type=int, default=defaults.trace_fifo_depth,
-                       help=f"entries of the trace FIFO (default {defaults.trace_fifo_depth})")
+    group.add_argument("--trace-fifo-depth", type=int, default=None,
+                       help=f"entries of the trace FIFO (default {CoreConfig.TRACE_FIFO_DEPTH}, or with one lane "
+                            "L + 5 when that is more: enough for tracing at the full rate)")
 
 
 def params_from_args(args) -> LIFParams:

@@ -242,7 +242,10 @@ class CoreConfig:
       ``BRAM_BANK_ROWS`` rows the first one sits on each bank's read data, before the multiplexer that picks the
       bank (``lifgen.hw.storage.BlockRAMStorage``).
     - ``spike_fifo_depth``, ``trace_fifo_depth``: entries of the output FIFOs (>= 2). With lanes, an entry holds
-      one group of P neurons (all of a group's spike events, or all of its trace events).
+      one group of P neurons (all of a group's spike events, or all of its trace events). ``trace_fifo_depth``
+      None (the default) means ``trace_depth``: TRACE_FIFO_DEPTH, or with one lane L + 5 when that is more, the
+      most credits a step at the full rate keeps out (``CoreTiming.full_rate_credits`` <= L + 4) plus one, so that
+      tracing never slows a step. The hardware and ``as_dict`` use ``trace_depth``.
     - ``peek``: add the ``peek_addr``/``peek_v`` ports that read a neuron's v while the array is idle (the
       board's host link uses them; the plain ``lif_array`` of ``lifgen verilog`` has none).
     - ``lanes`` (P): datapaths working side by side, each with its own memories; lane j updates neurons
@@ -258,7 +261,7 @@ class CoreConfig:
     trace: bool = False
     mul_stages: int = 1
     spike_fifo_depth: int = 256
-    trace_fifo_depth: int = 16
+    trace_fifo_depth: int | None = None
     peek: bool = False
     lanes: int = 1
     storage: str = "bram"
@@ -269,6 +272,7 @@ class CoreConfig:
     ADD_STAGES_MAX = 3
     READ_STAGES_MAX = 2
     FIFO_DEPTH_MIN = 2
+    TRACE_FIFO_DEPTH = 16
     LANES_MAX = 16
     STORAGES = ("bram", "spram", "dp16kd")
 
@@ -280,7 +284,8 @@ class CoreConfig:
         _check_int("add_stages", self.add_stages, 0, self.ADD_STAGES_MAX)
         _check_int("read_stages", self.read_stages, 0, self.READ_STAGES_MAX)
         _check_int("spike_fifo_depth", self.spike_fifo_depth, self.FIFO_DEPTH_MIN)
-        _check_int("trace_fifo_depth", self.trace_fifo_depth, self.FIFO_DEPTH_MIN)
+        if self.trace_fifo_depth is not None:
+            _check_int("trace_fifo_depth", self.trace_fifo_depth, self.FIFO_DEPTH_MIN)
         _check_int("lanes", self.lanes, 1, self.LANES_MAX)
         if self.storage not in self.STORAGES:
             raise ParameterError(f"storage must be one of {', '.join(self.STORAGES)}, not {self.storage!r}",
@@ -288,6 +293,17 @@ class CoreConfig:
         if self.storage == "spram" and self.lanes != 1:
             raise ParameterError(f"storage spram has one lane (the UP5K has four SPRAMs), not lanes = {self.lanes}",
                                  field="lanes")
+
+    @property
+    def trace_depth(self):
+        """The trace FIFO's entries: ``trace_fifo_depth``, or when that is None TRACE_FIFO_DEPTH, or with one lane
+        L + 5 when that is more (with one lane L does not depend on N; with lanes the trace stream's one event per
+        cycle bounds a step anyway)."""
+        if self.trace_fifo_depth is not None:
+            return self.trace_fifo_depth
+        if self.lanes != 1:
+            return self.TRACE_FIFO_DEPTH
+        return max(self.TRACE_FIFO_DEPTH, self.timing(1).latency + 5)
 
     def with_host_link(self) -> "CoreConfig":
         """These options as a board builds them: plus the trace stream and the peek port its host link uses."""
@@ -298,7 +314,7 @@ class CoreConfig:
         return CoreTiming(neurons, self.mul_stages, self.lanes, self.storage, self.add_stages, self.read_stages)
 
     def as_dict(self):
-        return asdict(self)
+        return dict(asdict(self), trace_fifo_depth=self.trace_depth)
 
 
 SPRAM_WORDS = 16384     # one SB_SPRAM256KA: 16K x 16 bits

@@ -118,7 +118,7 @@ def case_strategy(sims=("icarus",), max_neurons=40, max_steps=40):
                     storage=storage, read_stages=draw(st.integers(0, 2)), mul_stages=draw(st.integers(0, 3)),
                     add_stages=draw(st.integers(0, 2)), trace=draw(st.booleans()),
                     spike_fifo_depth=draw(st.sampled_from([2, 3, 16, 256])),
-                    trace_fifo_depth=draw(st.sampled_from([2, 5, 16])))
+                    trace_fifo_depth=draw(st.sampled_from([2, 5, 16, None])))
         throttled = draw(st.booleans())
         case = Case(params=params, neurons=draw(st.integers(1, max_neurons)), core=core,
                     steps=draw(st.integers(1, max_steps)), input_kind=draw(st.sampled_from(INPUT_KINDS)),
@@ -153,7 +153,7 @@ def run_case(case: Case):
     # depth - 1 >= CoreTiming.full_rate_credits, the condition lifgen.sim.formal.TIMING_CASES proves)
     tm = config.timing(case.neurons)
     trace_keeps_up = not config.trace or (config.lanes == 1 and case.trace_stall == 0
-                                          and config.trace_fifo_depth - 1 >= tm.full_rate_credits)
+                                          and config.trace_depth - 1 >= tm.full_rate_credits)
     unthrottled = (case.spikes_stall == 0 and trace_keeps_up and report["match"] and config.spike_fifo_depth >= 16)
     if unthrottled and len(rtl.accept_cycles) == case.steps:
         predicted = timing.event_cycles_after(tm, ref.spikes, rtl.accept_cycles)

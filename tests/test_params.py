@@ -65,3 +65,31 @@ def test_bram_banks_only_where_a_few_banks_do():
     assert not banked(1024, read_stages=1) and not banked(4097, read_stages=1) and not banked(3000)
     assert banked(8192, lanes=2, read_stages=1) and not banked(98304, lanes=6, read_stages=2)
     assert not banked(3000, read_stages=1, storage="dp16kd") and not banked(3000, read_stages=1, storage="spram")
+
+
+def test_the_default_trace_fifo_keeps_a_traced_step_at_the_full_rate():
+    """trace_fifo_depth None: 16 entries, or with one lane L + 5 when that is more, which covers the credits a step
+    at the full rate keeps out (CoreTiming.full_rate_credits, what lifgen.sim.formal.TIMING_CASES proves enough) for
+    every N; an explicit depth is kept, and the hardware and as_dict see the depth used."""
+    from dataclasses import replace
+
+    from lifgen.params import CoreConfig
+    assert CoreConfig().trace_depth == CoreConfig.TRACE_FIFO_DEPTH == 16
+    deep = [dict(storage="spram", read_stages=2, mul_stages=6, add_stages=3),
+            dict(storage="dp16kd", read_stages=2, mul_stages=3, add_stages=2),
+            dict(storage="bram", read_stages=2, mul_stages=6, add_stages=3), dict(mul_stages=0)]
+    for options in deep:
+        config = CoreConfig(**options)
+        latency = config.timing(1).latency
+        assert config.trace_depth == max(16, latency + 5)
+        for neurons in (1, 3, latency, 1000, 1025, 4096, 32768):
+            timing = config.timing(neurons)
+            assert timing.latency == latency                       # one lane: L does not depend on N
+            assert config.trace_depth - 1 >= timing.full_rate_credits
+        assert config.as_dict()["trace_fifo_depth"] == config.trace_depth
+    assert CoreConfig(storage="spram", read_stages=2, mul_stages=6, add_stages=3).trace_depth == 21
+    assert CoreConfig(mul_stages=6, trace_fifo_depth=5).trace_depth == 5                   # asked for: kept
+    assert CoreConfig(lanes=6, storage="dp16kd", mul_stages=6, add_stages=3).trace_depth == 16   # lanes: 16
+    # the depth follows the options it depends on, also through dataclasses.replace
+    bram = CoreConfig(read_stages=2, mul_stages=6, add_stages=3)
+    assert (bram.trace_depth, replace(bram, storage="spram").trace_depth) == (18, 21)
