@@ -9,9 +9,8 @@ a build directory it cannot write), then builds the
 each, and keeps the best: nextpnr's Fmax moves by several per cent from one seed to the next.
 """
 
-import re
-
 import os
+import re
 
 from lifgen.errors import InputError, check_output_path, refused_quietly
 from lifgen.params import CoreConfig, LIFParams
@@ -88,8 +87,8 @@ def build_with_seeds(board_name, params: LIFParams, neurons, config: CoreConfig 
                      clock_mhz=None, out=None, baud=DEFAULT_BAUD, top="board", progress=None):
     """:func:`build_for_board` once per seed of ``seeds`` (a list, or a ``--seeds`` text for :func:`parse_seeds`),
     each in ``<out>/seed-<seed>``; returns ``(best, reports)``: the report with the highest Fmax (the first in
-    ``seeds`` among equals) and every report in the order of ``seeds``. ``progress(message, done, total)`` is called before each
-    build. What :func:`build_for_board` refuses is refused before the first build."""
+    ``seeds`` among equals) and every report in the order of ``seeds``. ``progress(message, done, total)`` is
+    called before each build. What :func:`build_for_board` refuses is refused before the first build."""
     seeds = parse_seeds(seeds) if isinstance(seeds, str) else [check_seed(seed) for seed in seeds]
     if not seeds:
         raise InputError("no seeds given", field="seeds")
