@@ -9,10 +9,12 @@ a build directory it cannot write), then builds the
 each, and keeps the best: nextpnr's Fmax moves by several per cent from one seed to the next.
 """
 
+import concurrent.futures
+import functools
 import os
 import re
 
-from lifgen.errors import InputError, check_output_path, refused_quietly
+from lifgen.errors import InputError, check_output_path, refused_quietly, set_aside
 from lifgen.params import CoreConfig, LIFParams
 from lifgen.protocol import DEFAULT_BAUD
 
@@ -32,6 +34,13 @@ def build_for_board(board_name, params: LIFParams, neurons, config: CoreConfig =
     """Build the bitstream; returns the ``BuildReport`` (unmet timing is in it: ``report.check()`` raises).
     ``top``: ``board`` (the product: host link and array, :class:`~lifgen.boards.top.BoardTop`) or ``array``
     (the array alone, fed on chip, to measure it: :class:`~lifgen.boards.top.ArrayTop`)."""
+    board, top, out = _prepare(board_name, params, neurons, config, clock_mhz=clock_mhz, out=out, baud=baud,
+                               seed=seed, top=top)
+    return build_bitstream(board, top, out, clock_hz=top.actual_clock_hz, seed=seed, neurons=neurons)
+
+
+def _prepare(board_name, params, neurons, config, *, clock_mhz, out, baud, seed, top):
+    """Everything :func:`build_for_board` checks and makes before synthesis: ``(board, top, build directory)``."""
     board = get_board(board_name)
     if top not in TOPS:
         raise InputError(f"top must be one of {', '.join(TOPS)}, not {top!r}", field="top")
@@ -48,7 +57,7 @@ def build_for_board(board_name, params: LIFParams, neurons, config: CoreConfig =
     with refused_quietly(top):  # a top never elaborated would warn when collected, after the refusal
         out = check_output_path(out or os.path.join("build", board.name), "the build directory", "out",
                                 directory=True)
-    return build_bitstream(board, top, out, clock_hz=top.actual_clock_hz, seed=seed, neurons=neurons)
+    return board, top, out
 
 
 def programming_command(board_name, bitstream):
@@ -84,22 +93,44 @@ def parse_seeds(text):
 
 
 def build_with_seeds(board_name, params: LIFParams, neurons, config: CoreConfig = CoreConfig(), *, seeds,
-                     clock_mhz=None, out=None, baud=DEFAULT_BAUD, top="board", progress=None):
+                     clock_mhz=None, out=None, baud=DEFAULT_BAUD, top="board", progress=None, jobs=1):
     """:func:`build_for_board` once per seed of ``seeds`` (a list, or a ``--seeds`` text for :func:`parse_seeds`),
-    each in ``<out>/seed-<seed>``; returns ``(best, reports)``: the report with the highest Fmax (the first in
-    ``seeds`` among equals) and every report in the order of ``seeds``. ``progress(message, done, total)`` is
-    called before each build. What :func:`build_for_board` refuses is refused before the first build."""
+    each in ``<out>/seed-<seed>``, ``jobs`` of them at once (separate processes); returns ``(best, reports)``: the
+    report with the highest Fmax (the first in ``seeds`` among equals) and every report in the order of ``seeds``.
+    ``progress(message, done, total)`` is called as each build starts (with ``jobs`` > 1: as each finishes). What
+    :func:`build_for_board` refuses is refused before any build."""
     seeds = parse_seeds(seeds) if isinstance(seeds, str) else [check_seed(seed) for seed in seeds]
     if not seeds:
         raise InputError("no seeds given", field="seeds")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise InputError(f"jobs must be a positive integer, not {jobs!r}", field="jobs")
     out = check_output_path(out or os.path.join("build", get_board(board_name).name), "the build directory", "out",
                             directory=True)
-    os.makedirs(out, exist_ok=True)
-    reports = []
-    for k, seed in enumerate(seeds):
-        if progress:
-            progress(f"build {k + 1}/{len(seeds)}, seed {seed}", k, len(seeds))
-        reports.append(build_for_board(board_name, params, neurons, config, clock_mhz=clock_mhz,
-                                       out=os.path.join(out, f"seed-{seed}"), baud=baud, seed=seed, top=top))
+    build = functools.partial(_build_seed, board_name, params, neurons, config, clock_mhz, out, baud, top)
+    if jobs == 1 or len(seeds) == 1:
+        reports = []
+        for k, seed in enumerate(seeds):
+            if progress:
+                progress(f"build {k + 1}/{len(seeds)}, seed {seed}", k, len(seeds))
+            reports.append(build(seed))
+    else:
+        # refuse what cannot work (a board too small, a clock the PLL cannot make, ...) here, before any build
+        _, probe, _ = _prepare(board_name, params, neurons, config, clock_mhz=clock_mhz, baud=baud, seed=seeds[0],
+                               top=top, out=os.path.join(out, f"seed-{seeds[0]}"))
+        set_aside(probe)
+        with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(seeds))) as pool:
+            futures = {pool.submit(build, seed): seed for seed in seeds}
+            done = {}
+            for future in concurrent.futures.as_completed(futures):
+                done[futures[future]] = future.result()
+                if progress:
+                    progress(f"built {len(done)}/{len(seeds)}: seed {futures[future]}, "
+                             f"{done[futures[future]].fmax_mhz:.1f} MHz", len(done), len(seeds))
+        reports = [done[seed] for seed in seeds]
     best = max(reports, key=lambda report: (report.fmax_mhz, -seeds.index(report.seed)))
     return best, reports
+
+
+def _build_seed(board_name, params, neurons, config, clock_mhz, out, baud, top, seed):
+    return build_for_board(board_name, params, neurons, config, clock_mhz=clock_mhz,
+                           out=os.path.join(out, f"seed-{seed}"), baud=baud, seed=seed, top=top)

@@ -267,10 +267,12 @@ def cmd_build(args):
             raise InputError("give --seed or --seeds, not both", field="seeds")
         report, reports = build_with_seeds(args.board, params, args.neurons, core_from_args(args), seeds=args.seeds,
                                            clock_mhz=args.clock_mhz, out=args.out, baud=args.baud, top=args.top,
-                                           progress=_progress)
+                                           progress=_progress, jobs=args.jobs)
         seeds = [{"seed": r.seed, "fmax_mhz": r.fmax_mhz, "timing_met": r.timing_met, "build_dir": r.build_dir,
                   "critical_path": r.critical_path} for r in reports]
     else:
+        if args.jobs != 1:
+            raise InputError("--jobs runs several --seeds at once: give --seeds", field="jobs")
         report = build_for_board(args.board, params, args.neurons, core_from_args(args), clock_mhz=args.clock_mhz,
                                  out=args.out, baud=args.baud, seed=1 if args.seed is None else args.seed,
                                  top=args.top)
@@ -387,6 +389,8 @@ def build_parser():
     p.add_argument("--seeds", metavar="LIST", default=None,
                    help="build with each of several placement seeds, e.g. 1-8 or 1,3,5 (in DIR/seed-K), print "
                         "every seed's Fmax and keep the best build")
+    p.add_argument("--jobs", type=int, default=1, metavar="J",
+                   help="with --seeds: run J builds at once (default 1; each takes one core)")
     p.add_argument("--out", metavar="DIR", default=None, help="build directory (default build/<board>)")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.add_argument("--program", action="store_true", help="flash the bitstream after a good build")

@@ -13,7 +13,7 @@ import contextlib
 import os
 
 __all__ = ["LifgenError", "ParameterError", "InputError", "ToolError", "MismatchError", "check_output_path",
-           "refused_quietly"]
+           "refused_quietly", "set_aside"]
 
 
 class LifgenError(Exception):
@@ -72,6 +72,12 @@ def check_output_path(path, what, field, *, directory=False, create_parents=Fals
     return path
 
 
+def set_aside(elaboratable):
+    """Mark an Amaranth ``Elaboratable`` made only to check its arguments, so that Amaranth does not warn "created
+    but never used" when it is collected."""
+    setattr(elaboratable, "_MustUse__silence", True)        # what amaranth.hdl._ast does for its own
+
+
 @contextlib.contextmanager
 def refused_quietly(elaboratable):
     """Wrap the checks in an Amaranth ``Elaboratable``'s constructor: when they raise, the half-built object is
@@ -79,5 +85,5 @@ def refused_quietly(elaboratable):
     try:
         yield
     except BaseException:
-        setattr(elaboratable, "_MustUse__silence", True)        # what amaranth.hdl._ast does for its own
+        set_aside(elaboratable)
         raise
