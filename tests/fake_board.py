@@ -42,6 +42,9 @@ _ERROR_COUNTER = {Err.BAD_CRC: "bad_crc", Err.BAD_VERSION: "bad_version", Err.UN
                   Err.BAD_NEURON: "bad_neuron"}
 _U32 = 2**32 - 1
 _FLUSH_BYTES = 1 << 15
+# a RUN's buffered frames also go out once this long has passed, as a real board streams them: a long run of a
+# few spiking neurons, stepped in Python on a loaded machine, was otherwise silent past the host's timeout
+_FLUSH_S = 0.1
 _POLL_S = 0.02
 
 
@@ -235,6 +238,7 @@ class FakeBoard:
         trace = bool(flags & RunFlags.TRACE)
         mask = (1 << STEP_BITS) - 1
         spike, trace_cmd = Cmd.SPIKE, Cmd.TRACE
+        flushed = time.monotonic()
         for _ in range(steps):
             step = self.array.step_number & mask
             fired = self.array.step(self.u)
@@ -247,8 +251,9 @@ class FakeBoard:
             if trace:
                 for n, v in enumerate(self.array.v.tolist()):
                     self._out += encode_frame(trace_cmd, pack_payload(trace_cmd, step, n, v))
-            if len(self._out) >= _FLUSH_BYTES:
+            if len(self._out) >= _FLUSH_BYTES or (self._out and time.monotonic() - flushed >= _FLUSH_S):
                 self._flush()
+                flushed = time.monotonic()
         self._reply(Cmd.RUN, steps, 0, self.run_spikes)
 
     def _do_read_voltages(self, first, count):
