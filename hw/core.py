@@ -11,7 +11,8 @@ Per-neuron state lives in a storage (``lifgen.hw.storage``: inferred block RAM, 
 that serves P lanes at once: group g is neurons g*P .. g*P + P - 1, lane j holds neuron g*P + j. A step walks
 the group index through these stages, one group per cycle (initiation interval 1)::
 
-    issue   present group g's row to the storage (when the FIFOs have room for everything in flight)
+    issue   decide to issue group g (when the FIFOs have room for everything in flight)
+    send    present group g's row to the storage (a cycle after the decision: ``CoreTiming.ISSUE_CYCLES``)
     read    storage outputs valid (v, r, u per lane) ``storage_cycles`` later
     ram     ``CoreTiming.ram_regs`` registers on the storage output; with two or more the last also holds
             VREST - v and v - VTH (computed from the one before), so that each register is one adder from the next
@@ -49,8 +50,9 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from lifgen.errors import refused_quietly
-from lifgen.params import STEP_BITS, CoreConfig, FixedParams, check_storage, index_bits
+from lifgen.params import ROOM_SLACK_CREDITS, STEP_BITS, CoreConfig, FixedParams, check_storage, index_bits
 
+from .counter import SplitCounter
 from .fifo import EventFIFO
 from .layouts import cur_layout, spike_layout, trace_layout
 from .rule import (even_pieces, leak_in_pieces, leak_input, leak_input_terms, leak_sum, named, pieces_for, product,
@@ -175,11 +177,10 @@ class LIFArray(wiring.Component):
 
         # ---- control -------------------------------------------------------------------------
         clearing = Signal(init=1)                      # post-reset clear in progress
-        clear_row = Signal(range(tm.clear_cycles))
+        m.submodules.clear_counter = clear_counter = SplitCounter(tm.clear_cycles, at=(tm.clear_cycles - 1,))
+        clear_row = clear_counter.value
         running = Signal()                             # a step is in the pipeline
         issuing = Signal()                             # the issue stage holds a valid group
-        issue_grp = Signal(range(groups))
-        issue_first = Signal(range(groups * P))        # issue_grp * P (used when P is not a power of two)
         # the number of the step being run (mod 2**STEP_BITS), counted in two halves: the high one a cycle after the
         # low one wraps (`step_wrap`), before any commit of the next step can read it (no 16-bit carry chain)
         step_lo, step_hi = Signal(STEP_BITS // 2), Signal(STEP_BITS - STEP_BITS // 2)
@@ -192,41 +193,57 @@ class LIFArray(wiring.Component):
             self.busy.eq(busy),
             accept.eq(self.step & ~busy),
         ]
-        # clear_row == clear_cycles - 1 as a register computed a cycle ahead (the row counts up every cycle while
-        # clearing): no wide compare before `busy`
-        clear_last = Signal(init=tm.clear_cycles == 1)
-        m.d.sync += clear_last.eq(clear_row == tm.clear_cycles - 2)
+        # clear_row == clear_cycles - 1, a register (lifgen.hw.counter): no wide compare before `busy`
+        clear_last = clear_counter.hits[0]
         clear_done = clearing & clear_last
         step_done = Signal()                           # the last group commits (driven below)
         m.d.sync += busy.eq(accept | (busy & ~clear_done & ~step_done))
 
+        m.d.comb += clear_counter.en.eq(clearing)
         with m.If(clearing):
-            m.d.sync += clear_row.eq(clear_row + 1)
             with m.If(clear_done):
                 m.d.sync += clearing.eq(0)
         m.d.comb += [st.clear_en.eq(clearing), st.clear_row.eq(clear_row)]
 
         # ---- issue: only with room for this group and all in flight in every FIFO ----------------
-        # One credit per FIFO entry, depth - 1 of them (an EventFIFO may take a write while its memory of depth - 1
+        # The issue stage decides in one cycle (`go`, one gate of three registers) and presents the group to the
+        # storage in the next: `went`, `sent` (the group) and `sent_last` are the first pipeline registers. The
+        # counter of the groups sent counts `went` and restarts on `cleared` (the last cycle's `accept`), so every
+        # input of its logic is a register (lifgen.hw.counter.SplitCounter); `issue_grp`, the next group to
+        # issue, is then `sent + went` (or 0 after `cleared`), which only the proofs compute.
+        #
+        # Credits: one per FIFO entry, depth - 1 of them (an EventFIFO may take a write while its memory of depth - 1
         # entries has room; the entry at its output is not counted). Issuing a group takes a credit from
         # every FIFO; a commit that pushes nothing returns it, and an entry leaving the FIFO returns one a cycle
         # later (`took`, a register: the unpacker's read decision meets nothing else).
         # Invariant: credits + changes + took + groups in flight + entries in the FIFO = depth - 1, where a FIFO's
         # `change` is a register holding the last cycle's credits returned less the credit taken then (-1..2), added
-        # to the counter a cycle later: so `go` meets no adder, only the last gate of `room`.
-        # `room` and `issue_last` are registers computed a cycle ahead, so `go` is one gate from registers.
+        # to the counter a cycle later: so `go` meets no adder.
+        # `room` says every FIFO has a credit for the next group: for a FIFO deep enough that a step at the full rate
+        # never comes near its end (CoreTiming.room_slack) it is a compare of the last cycle's counter with
+        # ROOM_SLACK_CREDITS (one look-up table or two, no `go`); else it is exact, `go` in its last gate.
         credits = [Signal(range(fifo.depth), init=fifo.depth - 1, name=f"credits{k}") for k, fifo in enumerate(fifos)]
         changes = [Signal(signed(3), name=f"change{k}") for k in range(len(fifos))]     # set at commit, below
         tooks = [Signal(name=f"took{k}") for k in range(len(fifos))]
-        room = Signal(init=1)                           # every FIFO has a credit left after the last cycle's `go`
+        room = Signal(init=1)                           # every FIFO has a credit for a group issued now
         go = Signal()
-        m.d.comb += go.eq(issuing & room & st.read_ok)
+        # with SPRAM storage a read must never meet the write-back in its bank: the read-to-write distance is odd
+        # (CoreTiming.ram_regs), so it never does while the issue stage waits an even number of cycles at a time;
+        # `hold` makes every wait a pair (a wait not itself held holds the next cycle)
+        hold = Signal()
+        m.d.comb += go.eq(issuing & room & ~hold)
+        if st.needs_even_waits:
+            m.d.sync += hold.eq(issuing & ~room & ~hold)
+        slack = [tm.room_slack(fifo.depth) for fifo in fifos]
         empty_next = []
-        for credit, change in zip(credits, changes):
+        for credit, change, loose in zip(credits, changes, slack):
             # two registers added (credit >= 0 always), modulo 2**len(credit) with change's sign bit repeated: a
             # signed sum would put a look-up table in front of the carry chain
             width = len(credit)
             m.d.sync += credit.eq(credit + widen(change, max(width, len(change)))[:width])
+            if loose:
+                empty_next.append(credit < ROOM_SLACK_CREDITS)
+                continue
             # no credit is left next cycle exactly when credit + change <= go (credit + change - go is never
             # negative): compares of the registers with small constants, no carry chain, `go` in the final gate
             c0, c1, c2 = credit == 0, credit == 1, credit == 2
@@ -234,16 +251,15 @@ class LIFArray(wiring.Component):
             empty_next.append(Mux(go, c0 | (c1 & (dn | dz)) | (c2 & dn), (c0 & (dn | dz)) | (c1 & dn)))
         m.d.sync += room.eq(~Cat(empty_next).any())
         issue_last = Signal()                           # issue_grp == groups - 1
-        # `go` picks the counters' next value after their adders (no clock enable, and not as an adder's carry, which
-        # would put it before the carry chain), and `accept` clears them (a synchronous reset): on the iCE40 an
-        # enable beside the reset costs a look-up table more
-        m.d.sync += [issue_grp.eq(Mux(accept, 0, Mux(go, issue_grp + 1, issue_grp))),
-                     issue_first.eq(Mux(accept, 0, Mux(go, issue_first + P, issue_first)))]
-        # issue_grp == groups - 2 without a wide compare after the counter: registered compares of the last cycle's
-        # issue_grp with groups - 2 and groups - 3, one of them picked by whether it advanced or was cleared since
-        went, cleared = Signal(), Signal()
-        was = {k: Signal(name=f"was_last_m{k - 1}") for k in (2, 3)}
-        m.d.sync += [went.eq(go), cleared.eq(accept)] + [was[k].eq(issue_grp == groups - k) for k in (2, 3)]
+        went, cleared, sent_last = Signal(), Signal(), Signal()
+        m.d.sync += [went.eq(go), cleared.eq(accept), sent_last.eq(issue_last)]
+        m.submodules.sent_counter = sent_counter = SplitCounter(groups, at=(groups - 2, groups - 3), reset_less=True)
+        m.d.comb += [sent_counter.en.eq(went), sent_counter.clear.eq(cleared)]
+        sent = sent_counter.value                       # the group presented to the storage (when `went`)
+        sent_first = Signal(range(groups * P))         # sent * P (used when P is not a power of two)
+        m.d.sync += sent_first.eq(Mux(cleared, 0, Mux(went, sent_first + P, sent_first)))
+        # issue_grp == groups - 2 from the counter's registered compares of `sent` with groups - 2 and groups - 3
+        was = {2: sent_counter.hits[0], 3: sent_counter.hits[1]}
         before_last = _before_last(cleared, went, was, groups)
         with m.If(accept):
             m.d.sync += [running.eq(1), issuing.eq(1), issue_last.eq(groups == 1)]
@@ -251,14 +267,13 @@ class LIFArray(wiring.Component):
             m.d.sync += issue_last.eq(before_last)
             with m.If(issue_last):
                 m.d.sync += issuing.eq(0)
-        m.d.comb += st.rd_addr.eq(issue_grp)
+        m.d.comb += st.rd_addr.eq(sent)
         if self.config.peek:
             m.d.comb += [st.peek_en.eq(~running), st.peek_addr.eq(self.peek_addr), self.peek_v.eq(st.peek_v)]
 
         # ---- read: storage outputs are valid ------------------------------------------------------
         # A pipeline stage is a dict of registers loaded every cycle (nothing after the issue stage waits).
         in_flight = []                                 # (valid, group) of every stage, in order (for the proofs)
-        feeds = []                                     # what each of those stages is loaded with
 
         def stage(name, **fields):                     # (a constant passes: it needs no register)
             # every register is reset: without a reset on the data registers (only on `valid` and `push`) the
@@ -268,12 +283,12 @@ class LIFArray(wiring.Component):
             m.d.sync += [regs[k].eq(v) for k, v in fields.items() if not isinstance(v, Const)]
             if "valid" in regs:
                 in_flight.append((regs["valid"], regs["grp"]))
-                feeds.append(fields)
             return regs
 
-        ctrl = dict(valid=go, grp=issue_grp, last=issue_last)
+        ctrl = dict(valid=went, grp=sent, last=sent_last)
         if not pow2:
-            ctrl["first"] = issue_first
+            ctrl["first"] = sent_first
+        in_flight.append((went, sent))
         for k in range(tm.storage_cycles):
             ctrl = stage(f"rd{k}", **ctrl)
         lanes = [dict(v=st.rd_v[j], r=st.rd_r[j], u=st.rd_u[j]) for j in range(P)]
@@ -386,10 +401,6 @@ class LIFArray(wiring.Component):
         m.d.comb += [st.wr_v[j].eq(lane["v_new"]) for j, lane in enumerate(lanes)]
         m.d.comb += [st.wr_r[j].eq(lane["r_new"]) for j, lane in enumerate(lanes)]
         m.d.comb += [st.wr_en.eq(valid), st.wr_addr.eq(ctrl["grp"])]
-        # the storage's read_ok is a register: tell it what the read and write addresses will be next cycle
-        following = Mux(go, issue_grp + 1, issue_grp)[:len(issue_grp)]
-        m.d.comb += [st.next_rd_addr.eq(Mux(accept, 0, following)), st.next_wr_en.eq(feeds[-1]["valid"]),
-                     st.next_wr_addr.eq(feeds[-1]["grp"])]
 
         spike_mask = Cat(spikes)
         spike_push = Signal(spike_entry)
@@ -416,8 +427,11 @@ class LIFArray(wiring.Component):
         m.d.comb += step_done.eq(valid & ctrl["last"])
         with m.If(step_done):
             m.d.sync += running.eq(0)
-        m.d.sync += [step_lo.eq(Mux(step_done, step_lo + 1, step_lo)), step_wrap.eq(step_done & step_lo.all()),
-                     step_hi.eq(Mux(step_wrap, step_hi + 1, step_hi))]
+        # step_lo.all() as a register: step_lo last changed at the previous step's end, two cycles or more before
+        # this one's (a step takes groups + L >= 2 cycles), so the register is current whenever step_done is high
+        lo_full = Signal()
+        m.d.sync += [step_lo.eq(Mux(step_done, step_lo + 1, step_lo)), lo_full.eq(step_lo.all()),
+                     step_wrap.eq(step_done & lo_full), step_hi.eq(Mux(step_wrap, step_hi + 1, step_hi))]
 
         # ---- input writes ---------------------------------------------------------------------
         m.d.comb += [
@@ -429,7 +443,10 @@ class LIFArray(wiring.Component):
 
         # ---- properties, proved by `make formal` (lifgen.sim.formal) -------------------------------
         if platform == "formal":
-            m.d.comb += [Assert(st.read_ok == ~st.conflict),       # the storage's read_ok, computed a cycle ahead
+            issue_grp = Mux(cleared, 0, sent + went)[:len(sent)]    # the next group to issue
+            # the counter of groups sent has been cleared since the step began (it has no reset)
+            m.d.comb += Assert(~running | cleared | sent_counter.started)
+            m.d.comb += [Assert(~(went & st.conflict)),                 # no read meets a write in its SPRAM bank
                          Assert(busy == (clearing | running)),         # and the other flags computed a cycle ahead
                          Assert(~clearing | (clear_last == (clear_row == tm.clear_cycles - 1))),
                          Assert(~issuing | (before_last == (issue_grp == groups - 2))),
@@ -533,8 +550,12 @@ class LIFArray(wiring.Component):
                          Assert(credit + change + took + groups_in_flight + fifo.level == fifo.depth - 1),
                          Assert(change + taken >= 0), Assert(change + taken <= 2)]
         # the issue stage's registers agree with each other
-        m.d.comb += [Assert(room == Cat(credit > taken for credit in credits).all()),
-                     Assert(~issuing | running), Assert(~issuing | (issue_last == (issue_grp == groups - 1))),
+        # `room` never promises a credit that is not there; exact (every FIFO too shallow for slack), it is the AND of
+        # the credits left
+        m.d.comb += [Assert(~room | (credit > taken)) for credit in credits]
+        if not any(self.timing.room_slack(fifo.depth) for fifo in fifos):
+            m.d.comb += Assert(room == Cat(credit > taken for credit in credits).all())
+        m.d.comb += [Assert(~issuing | running), Assert(~issuing | (issue_last == (issue_grp == groups - 1))),
                      Assert(~issuing | (issue_grp < groups)), Assert(~running | ~clearing)]
 
         # every neuron is updated exactly once per accepted step, groups in increasing order: `commits` counts the
@@ -618,8 +639,8 @@ def _fields(lane, prefix):
 
 
 def _before_last(cleared, went, was, groups):
-    """issue_grp == groups - 2, from the last cycle's registered compares ``was[k]`` (issue_grp == groups - k then)
-    and whether the counter was cleared (to 0) or advanced since."""
+    """issue_grp == groups - 2, from the counter's registered compares ``was[k]`` (sent == groups - k) and whether
+    the last cycle issued a group (then issue_grp is sent + 1) or accepted a step (then it is 0)."""
     return Mux(cleared, groups == 2, Mux(went, was[3], was[2]))
 
 

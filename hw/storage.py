@@ -14,10 +14,10 @@ Three storages (``CoreConfig.storage``):
 - :class:`SPRAMStorage` (``spram``, one lane): the four SB_SPRAM256KA of the iCE40UP5K. v of even neurons in bank
   0, of odd neurons in bank 1; u the same way in banks 2 and 3; neuron n in row n >> 1. A neuron's state is one
   16-bit code (``lifgen.params.check_storage``): v itself, or ``VTH + r - 1`` while r refractory steps are left.
-  An SPRAM reads or writes in a cycle, never both: ``read_ok`` is low when the row read this cycle is in the bank
-  the write-back uses (``conflict``; ``read_ok`` is a register computed a cycle ahead from the ``next_*`` inputs
-  the core drives), and the core then waits a cycle (with its odd read-to-write distance that never happens in
-  a step that runs unthrottled). Every SPRAM input passes two registers (a request per bank pair, then the pins,
+  An SPRAM reads or writes in a cycle, never both: a read of the bank the write-back uses (``conflict``) would
+  not be served. The core keeps it from happening (``needs_even_waits``): its read-to-write distance is odd, and
+  its issue stage waits an even number of cycles at a time, so the row read and the row written always differ in
+  parity. Every SPRAM input passes two registers (a request per bank pair, then the pins,
   one look-up table between), so here reads, writes, input writes and the clear reach the memory two cycles later,
   and every SPRAM output one register before the multiplexer that picks the bank: read data (and ``peek_v``)
   arrives four cycles after the address (``CoreTiming.storage_cycles``).
@@ -230,12 +230,10 @@ class _Storage:
         W, rw = constants.W, max(1, constants.ref_width)
         self.constants, self.neurons, self.lanes, self.rows = constants, neurons, lanes, rows
         self.rd_addr = Signal(range(max(2, rows)))      # row (group) to read this cycle
-        self.read_ok = Signal(init=1)                   # the read of rd_addr happens this cycle (a register)
-        # what rd_addr, wr_en and wr_addr will be in the next cycle (for a read_ok computed a cycle ahead)
-        self.next_rd_addr = Signal.like(self.rd_addr)
-        self.next_wr_en = Signal()
-        self.next_wr_addr = Signal.like(self.rd_addr)
-        self.conflict = Const(0)                        # what ~read_ok must be (for the proofs)
+        # a read of rd_addr would not be served this cycle (a write-back in its bank; for the proofs), and whether
+        # the core must keep that from happening by waiting an even number of cycles at a time (SPRAM)
+        self.conflict = Const(0)
+        self.needs_even_waits = False
         self.rd_v = [Signal(signed(W), name=f"rd_v{j}") for j in range(lanes)]      # next cycle
         self.rd_r = [Signal(rw, name=f"rd_r{j}") for j in range(lanes)]
         self.rd_u = [Signal(signed(W), name=f"rd_u{j}") for j in range(lanes)]
@@ -367,6 +365,7 @@ class SPRAMStorage(_Storage):
     def __init__(self, constants: FixedParams, neurons, *, behavioural=False):
         super().__init__(constants, neurons, 1, rows=neurons)
         self.behavioural = behavioural
+        self.needs_even_waits = True
 
     def _encode(self, v, r):
         c = self.constants
@@ -389,9 +388,8 @@ class SPRAMStorage(_Storage):
         banks = [SPRAM(behavioural=self.behavioural, model_depth=rows) for _ in range(4)]
         for b, bank in enumerate(banks):
             m.submodules[f"spram{b}"] = bank
-        # a register computed a cycle ahead from what the addresses will be, so the core's issue decision is one
-        # gate from registers; `conflict` says what it must equal
-        m.d.sync += self.read_ok.eq(~(self.next_wr_en & (self.next_wr_addr[0] == self.next_rd_addr[0])))
+        # a bank reads or writes in a cycle, never both: the core keeps reads and write-backs in different banks
+        # (`conflict` never meets a read, which make formal proves)
         self.conflict = self.wr_en & (self.wr_addr[0] == self.rd_addr[0])
 
         # two register stages before the blocks, which sit in the chip's corners far from the logic. The first

@@ -73,9 +73,9 @@ def add_core_options(parser, trace_option=False):
         group.add_argument("--trace", action="store_true", help="add the trace stream (v after every update)")
     group.add_argument("--mul-stages", type=int, default=defaults.mul_stages,
                        help=f"multiply registers, 0..{CoreConfig.MUL_STAGES_MAX}; 4 to 6 also cut x's and the "
-                            f"product's adders into pieces (latency L = 1 + the storage's read cycles, 1 for bram, "
+                            f"product's adders into pieces (latency L = 2 + the storage's read cycles, 1 for bram, "
                             f"4 for spram, 5 for dp16kd in a power-of-two lane count, + --read-stages + this + "
-                            f"--add-stages, plus one with --storage spram when L - 1 would be even; default "
+                            f"--add-stages, plus one with --storage spram when L - 2 would be even; default "
                             f"{defaults.mul_stages})")
     group.add_argument("--add-stages", type=int, default=defaults.add_stages,
                        help=f"update registers, 0..{CoreConfig.ADD_STAGES_MAX}: after v + dv, after clamp, "

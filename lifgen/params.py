@@ -35,6 +35,9 @@ GAIN_BITS_MAX = 28      # keeps x * G inside int64 for every legal width (|x| < 
 
 
 STEP_BITS = 16          # width of the time-step number carried by every spike event (wraps modulo 2**16)
+# a deep FIFO has room while its credit counter was at least this a cycle before (CoreTiming.room_slack): a power
+# of two, so the compare is an OR of the counter's high bits
+ROOM_SLACK_CREDITS = 4
 NEURONS_MAX = (1 << 32) - 1     # the host link carries neuron counts and indices in 32 bits (lifgen.protocol)
 STEPS_MAX = (1 << 63) - 1       # the models count steps in int64
 NREF_MAX = (1 << 32) - 1        # the host link's IDENTIFY reply carries N_REF in 32 bits
@@ -391,9 +394,9 @@ class CoreTiming:
 
     - ``groups``: ceil(N / P), the cycles a step spends issuing.
     - ``ram_regs``: ``read_stages`` for ``bram`` (one less when ``banked``: that register is the storage's) and
-      ``dp16kd``; for ``spram`` that or one more, whichever makes
-      ``latency - 1`` (the cycles from a neuron's read to its write-back) odd, so that the single-ported bank of the
-      neuron being written is never the bank of the neuron being read.
+      ``dp16kd``; for ``spram`` that or one more, whichever makes ``latency - ISSUE_CYCLES`` (the cycles from a
+      neuron's read to its write-back) odd, so that the single-ported bank of the neuron being written is never the
+      bank of the neuron being read.
     - ``clear_cycles``: after reset is released the core clears one memory row per cycle (``groups`` rows; for
       ``spram`` ceil(N / 2), even and odd neurons in parallel); ``busy`` is high meanwhile and a step can first
       be accepted ``clear_cycles`` cycles after release.
@@ -421,6 +424,7 @@ class CoreTiming:
     read_stages: int = CoreConfig.read_stages
 
     FIFO_LATENCY = 3
+    ISSUE_CYCLES = 2
 
     def __post_init__(self):
         check_neurons(self.neurons)
@@ -442,7 +446,7 @@ class CoreTiming:
     def ram_regs(self):
         if self.storage != "spram":
             return self.read_stages - self.banked
-        # read_stages, plus one if that is needed to make latency - 1 odd
+        # read_stages, plus one if that is needed to make the read-to-write distance odd
         return self.read_stages + (self.storage_cycles + self.read_stages + self.mul_stages + self.add_stages + 1) % 2
 
     @property
@@ -463,8 +467,9 @@ class CoreTiming:
 
     @property
     def latency(self):
-        """L: issue (1) + storage read + RAM output registers + multiply registers + update registers."""
-        return 1 + self.storage_cycles + self.ram_regs + self.mul_stages + self.add_stages
+        """L: issue (2: the decision, then the group presented to the storage) + storage read + RAM output
+        registers + multiply registers + update registers."""
+        return self.ISSUE_CYCLES + self.storage_cycles + self.ram_regs + self.mul_stages + self.add_stages
 
     @property
     def clear_cycles(self):
@@ -488,6 +493,12 @@ class CoreTiming:
         ``credit_cycles`` when it does not exceed ``groups``; else a whole step's ``groups`` plus the first issues of
         the next step that fall within the window, ``credit_cycles - latency - groups`` of them (4 - groups)."""
         return min(self.credit_cycles, max(self.groups, self.credit_cycles - self.latency))
+
+    def room_slack(self, depth):
+        """Whether the issue stage may decide a FIFO of ``depth`` entries has room from the last cycle's credit
+        counter alone (``credits >= ROOM_SLACK_CREDITS``, no exact count, ``lifgen.hw.core``): when the FIFO is so
+        deep that a step at the full rate never leaves fewer credits than that, so the timing stays exact."""
+        return depth - 1 >= self.full_rate_credits + ROOM_SLACK_CREDITS + 4
 
     @property
     def fifo_latency(self):

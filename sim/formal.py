@@ -51,6 +51,8 @@ FORMAL_CASES = [
     ("p3-dp16kd", W8_SUBTRACT, 5, dict(storage="dp16kd", lanes=3, spike_fifo_depth=3, trace=True, trace_fifo_depth=2)),
     ("p1-spram-pieces", W8_REFRACTORY, 4, dict(storage="spram", spike_fifo_depth=3, read_stages=2, mul_stages=6,
                                                add_stages=3)),
+    # a spike FIFO deep enough for the room with slack (CoreTiming.room_slack), beside an exact trace FIFO
+    ("p1-spram-slack", W8_REFRACTORY, 4, dict(storage="spram", spike_fifo_depth=16, trace=True, trace_fifo_depth=3)),
 ]
 
 
@@ -73,8 +75,8 @@ RULE_CASES = [
 # out at once when a credit's round trip is CoreTiming.credit_cycles, L + 4 cycles)
 TIMING_CASES = [
     ("t3-bram", W8, 3, dict(spike_fifo_depth=5, trace=True, trace_fifo_depth=5)),
-    ("t12-bram", W8, 12, dict(spike_fifo_depth=8, trace=True, trace_fifo_depth=8)),
-    ("t12-spram", W8_REFRACTORY, 12, dict(storage="spram", spike_fifo_depth=11)),
+    ("t12-bram", W8, 12, dict(spike_fifo_depth=9, trace=True, trace_fifo_depth=9)),
+    ("t12-spram", W8_REFRACTORY, 12, dict(storage="spram", spike_fifo_depth=12)),
 ]
 
 
@@ -235,7 +237,10 @@ def check_watched_neuron(name, params: LIFParams, neurons, config: CoreConfig, w
     from lifgen.hw.core import LIFArray
     array = LIFArray(params.fixed, neurons, config, behavioural=True)
     array.formal_covers, array.formal_watch, array.formal_watch_rule = False, True, rule
-    return _run_sby(name, array, workdir, tasks=("bmc", "cover"), depth=depth, timeout=timeout)
+    # the covers search a few cycles past the checks' bound: with 2-entry FIFOs (one credit) and SPRAM storage the
+    # watched neuron's second commit is first reached in cycle 30 (w2-spram)
+    return _run_sby(name, array, workdir, tasks=("bmc", "cover"), depth=depth, cover_depth=depth + 4,
+                    timeout=timeout)
 
 
 class StepTimingProof(wiring.Component):

@@ -163,12 +163,12 @@ def test_core_proof_catches_a_stale_before_last_flag(tmp_path, monkeypatch):
 
 
 def test_step_timing_needs_the_fifo_round_trip(tmp_path):
-    """With 12 groups and L = 3, 8-entry FIFOs give full rate (proved above); with 7 entries (depth - 1 <
+    """With 12 groups and L = 4, 9-entry FIFOs give full rate (proved above); with 8 entries (depth - 1 <
     credit_cycles = L + 4) a bounded search finds a step that takes longer while every stream is ready."""
     name, params, neurons, core_kw = TIMING_CASES[1]
-    assert core_kw["spike_fifo_depth"] - 1 == CoreConfig().timing(neurons).full_rate_credits == 7
+    assert core_kw["spike_fifo_depth"] - 1 == CoreConfig().timing(neurons).full_rate_credits == 8
     array = core.LIFArray(LIFParams(**params).fixed, neurons,
-                          CoreConfig(**dict(core_kw, spike_fifo_depth=7, trace_fifo_depth=7)), behavioural=True)
+                          CoreConfig(**dict(core_kw, spike_fifo_depth=8, trace_fifo_depth=8)), behavioural=True)
     array.formal_covers = False
     result = formal._run_sby("short", formal.StepTimingProof(array), tmp_path, tasks=("bmc",), depth=45,
                              timeout=900)

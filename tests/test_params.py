@@ -87,9 +87,9 @@ def test_the_default_trace_fifo_keeps_a_traced_step_at_the_full_rate():
             assert timing.latency == latency                       # one lane: L does not depend on N
             assert config.trace_depth - 1 >= timing.full_rate_credits
         assert config.as_dict()["trace_fifo_depth"] == config.trace_depth
-    assert CoreConfig(storage="spram", read_stages=2, mul_stages=6, add_stages=3).trace_depth == 21
+    assert CoreConfig(storage="spram", read_stages=2, mul_stages=6, add_stages=3).trace_depth == 22
     assert CoreConfig(mul_stages=6, trace_fifo_depth=5).trace_depth == 5                   # asked for: kept
     assert CoreConfig(lanes=6, storage="dp16kd", mul_stages=6, add_stages=3).trace_depth == 16   # lanes: 16
     # the depth follows the options it depends on, also through dataclasses.replace
     bram = CoreConfig(read_stages=2, mul_stages=6, add_stages=3)
-    assert (bram.trace_depth, replace(bram, storage="spram").trace_depth) == (18, 21)
+    assert (bram.trace_depth, replace(bram, storage="spram").trace_depth) == (19, 22)

@@ -43,7 +43,7 @@ def test_storage_cycles():
     for lanes, cycles in ((1, 5), (2, 5), (8, 5), (16, 5), (3, 10), (6, 10), (12, 10)):       # A = 10 bits
         tm = CoreTiming(1000, lanes=lanes, storage="dp16kd", read_stages=2, mul_stages=3, add_stages=2)
         assert tm.storage_cycles == cycles and tm.ram_regs == 2
-        assert tm.latency == 1 + cycles + 2 + 3 + 2 and tm.clear_cycles == tm.groups
+        assert tm.latency == CoreTiming.ISSUE_CYCLES + cycles + 2 + 3 + 2 and tm.clear_cycles == tm.groups
 
 
 def test_shapes():
