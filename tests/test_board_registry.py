@@ -208,8 +208,8 @@ def test_capacity_of_lanes_and_spram():
     with pytest.raises(InputError, match="32768 at most"):
         check_fits(get_board("icebreaker"), fixed, 32769, CoreConfig(storage="spram"))
     # real time at 100 MHz: a step of ceil(N/P) + L cycles within 0.1 ms = 10,000 cycles
-    assert realtime_neurons(CoreConfig(), 100e6, 1e-4) == 10_000 - 3
-    assert realtime_neurons(CoreConfig(lanes=6), 100e6, 1e-4) == 6 * (10_000 - 5)     # L = 5: a 3-cycle read
+    assert realtime_neurons(CoreConfig(), 100e6, 1e-4) == 10_000 - 4
+    assert realtime_neurons(CoreConfig(lanes=6), 100e6, 1e-4) == 6 * (10_000 - 6)     # L = 6: a 3-cycle read
     assert realtime_neurons(CoreConfig(storage="spram"), 100e6, 1e-3, limit=32768) == 32768
 
 

@@ -33,9 +33,9 @@ def port_decls(text, module):
 
 # the same ports for every lane count and storage; only the latency in the header changes
 @pytest.mark.parametrize("neurons, width, trace, extra, latency", [
-    (1, 16, False, [], 3), (37, 12, True, [], 3), (1000, 20, True, [], 3),
-    (37, 12, True, ["--lanes", "6"], 5), (1000, 16, False, ["--lanes", "4", "--add-stages", "2"], 5),
-    (100, 16, True, ["--storage", "spram", "--mul-stages", "2"], 8)])
+    (1, 16, False, [], 4), (37, 12, True, [], 4), (1000, 20, True, [], 4),
+    (37, 12, True, ["--lanes", "6"], 6), (1000, 16, False, ["--lanes", "4", "--add-stages", "2"], 6),
+    (100, 16, True, ["--storage", "spram", "--mul-stages", "2"], 9)])
 def test_verilog_port_contract_and_header(tmp_path, neurons, width, trace, extra, latency, capsys):
     out = tmp_path / "lif.v"
     args = ["verilog", "--neurons", str(neurons), "--width", str(width), "--frac", "4", "-o", str(out), *extra]

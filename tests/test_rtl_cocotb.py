@@ -75,7 +75,7 @@ def test_exact_event_cycles(neurons, trace):
 
 
 # (mul_stages, latency L): the README's table, written out rather than computed by CoreTiming's formula
-LATENCIES = [(0, 2), (1, 3), (2, 4), (3, 5), (4, 6), (5, 7), (6, 8)]
+LATENCIES = [(0, 3), (1, 4), (2, 5), (3, 6), (4, 7), (5, 8), (6, 9)]
 
 
 @pytest.mark.parametrize("mul_stages, latency", LATENCIES, ids=[f"mul{m}-L{l}" for m, l in LATENCIES])

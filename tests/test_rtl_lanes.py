@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lifgen.golden import timing
-from lifgen.params import CoreConfig, LIFParams, index_bits
+from lifgen.params import CoreConfig, CoreTiming, LIFParams, index_bits
 from lifgen.sim.harness import RTLConfig, run_rtl
 from lifgen.sim.scoreboard import assert_match
 
@@ -53,15 +53,18 @@ def test_lanes_exact_event_cycles(neurons, lanes, storage, read_stages, mul_stag
     steps = 80
     cfg = RTLConfig(params, neurons, CoreConfig(lanes=lanes, storage=storage, mul_stages=mul_stages,
                                                 add_stages=add_stages, read_stages=read_stages), sim=sim)
-    # L: issue (1), the read (SPRAM 4 cycles: its inputs pass two registers, its outputs one; P not a power of two
+    # L: issue (CoreTiming.ISSUE_CYCLES: the decision, then the row presented), the read (SPRAM 4 cycles: its inputs pass two registers, its outputs one; P not a power of two
     # 3: registered, divided, registered; else 1; DP16KD 5: two hops of copies, the block, its output register, a
     # register beside it, and with P not a power of two 1 + ceil(A / 3) more: registered, then divided three bits
-    # per cycle), the pipeline registers, and with SPRAM one more register when needed to make L - 1 odd
+    # per cycle), the pipeline registers, and with SPRAM one more register when needed to make the read-to-write
+    # distance L - ISSUE_CYCLES odd
     pow2 = lanes not in (3, 6)
     read = {"spram": 4, "bram": 1 if pow2 else 3, "dp16kd": 5 if pow2 else 6 + -(-index_bits(neurons) // 3)}[storage]
     spram_extra = (read + read_stages + mul_stages + add_stages + 1) % 2 if storage == "spram" else 0
-    assert cfg.timing.latency == 1 + read + read_stages + mul_stages + add_stages + spram_extra
-    assert storage != "spram" or (cfg.timing.latency - 1) % 2 == 1
+    issue = CoreTiming.ISSUE_CYCLES
+    assert issue == 2
+    assert cfg.timing.latency == issue + read + read_stages + mul_stages + add_stages + spram_extra
+    assert storage != "spram" or (cfg.timing.latency - issue) % 2 == 1
     rtl = run_rtl(cfg, u, steps, prestep=1)
     ref = golden_for(params, u, steps, prestep=1)
     assert_match(ref, rtl)
