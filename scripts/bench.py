@@ -5,9 +5,10 @@
 Usage: .venv/bin/python scripts/bench.py [--quick] [--only builds,golden,sim] [--out bench]
 
 - builds: ``lifgen build`` (``lifgen.boards.flow.build_for_board``) of the array alone (``--top array``) and of
-  the whole board top (host link included) for each configuration below, after place and route (nextpnr, seed 1):
-  LUTs, FFs, block RAMs, SPRAMs, DSPs, Fmax, neuron updates per second (P x Fmax) and the largest N whose step
-  (ceil(N/P) + L cycles) fits in 1 ms and in 0.1 ms at that Fmax (capped by what the board's memory holds).
+  the whole board top (host link included) for each configuration below, after place and route (nextpnr, seed 1,
+  or the best of a seed sweep where a row asks for one, every seed's Fmax kept): LUTs, FFs, block RAMs, SPRAMs,
+  DSPs, Fmax, neuron updates per second (P x Fmax) and the largest N whose step (ceil(N/P) + L cycles) fits in
+  1 ms and in 0.1 ms at that Fmax (capped by what the board's memory holds).
 - golden: ``scripts/bench_golden.py`` (lifgen's golden model against Brian2 on the same population, as a ratio).
 - sim: the largest SPRAM and ECP5 lane configurations in Verilator over 100 steps, compared bit exact with the
   golden model, timed including the Verilator build (in a fresh build directory); and Icarus against Verilator
@@ -31,11 +32,14 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# (board, neurons, lanes, storage, read_stages, mul_stages, add_stages, clock MHz asked for, top[, spike FIFO
-# depth]); the dp16kd rows with a 16-entry spike FIFO (LUT RAM beside the logic) show the array without the
-# default FIFO's own block RAM, which lands anywhere on the die (DEVELOPERS.md, "Timing closure notes")
+# (board, neurons, lanes, storage, read_stages, mul_stages, add_stages, clock MHz asked for, top[, options]);
+# options: "fifo", the spike FIFO's depth (the dp16kd rows with a 16-entry FIFO, LUT RAM beside the logic, show
+# the array without the default FIFO's own block RAM, which lands anywhere on the die: DEVELOPERS.md, "Timing
+# closure notes"), and "seeds", a `--seeds` list whose best build is the row (the UP5K array at 100 MHz is met by
+# some placements, not all: lifgen build --seeds does the same sweep)
+UP5K_SEEDS = "1-8"
 BUILDS = [
-    ("icebreaker", 32768, 1, "spram", 2, 6, 3, 100, "array"),
+    ("icebreaker", 32768, 1, "spram", 2, 6, 3, 100, "array", {"seeds": UP5K_SEEDS}),
     ("icebreaker", 32768, 1, "spram", 0, 1, 0, 18, "board"),
     ("icebreaker", 3072, 1, "bram", 2, 3, 2, 100, "array"),
     ("ice40-hx8k-b-evn", 3072, 1, "bram", 2, 3, 2, 150, "array"),
@@ -45,8 +49,8 @@ BUILDS = [
     ("ulx3s-85f", 98304, 6, "bram", 2, 3, 2, 50, "board"),
     ("ulx3s-85f", 98304, 6, "dp16kd", 2, 3, 2, 200, "array"),
     ("ulx3s-85f", 98304, 8, "dp16kd", 2, 3, 2, 200, "array"),
-    ("ulx3s-85f", 98304, 6, "dp16kd", 1, 3, 2, 200, "array", 16),
-    ("ulx3s-85f", 98304, 8, "dp16kd", 1, 3, 2, 200, "array", 16),
+    ("ulx3s-85f", 98304, 6, "dp16kd", 1, 3, 2, 200, "array", {"fifo": 16}),
+    ("ulx3s-85f", 98304, 8, "dp16kd", 1, 3, 2, 200, "array", {"fifo": 16}),
     ("ulx3s-85f", 98304, 6, "dp16kd", 2, 3, 2, 50, "board"),
 ]
 QUICK_BUILDS = [("icebreaker", 1024, 1, "spram", 2, 3, 2, 100, "array"),
@@ -62,19 +66,27 @@ def log(message):
 
 
 def bench_builds(cases, workdir):
-    from lifgen.boards.flow import build_for_board
+    from lifgen.boards.flow import build_for_board, build_with_seeds
     from lifgen.boards.registry import get_board, max_neurons, realtime_neurons
     from lifgen.params import CoreConfig, LIFParams
     params = LIFParams()
     rows = []
-    for k, (board, n, lanes, storage, rd, mul, add, mhz, top, *fifo) in enumerate(cases, 1):
-        fifo = fifo[0] if fifo else CoreConfig.spike_fifo_depth
+    for k, (board, n, lanes, storage, rd, mul, add, mhz, top, *options) in enumerate(cases, 1):
+        options = options[0] if options else {}
+        fifo = options.get("fifo", CoreConfig.spike_fifo_depth)
+        seeds = options.get("seeds")
         config = CoreConfig(lanes=lanes, storage=storage, read_stages=rd, mul_stages=mul, add_stages=add,
                             spike_fifo_depth=fifo)
         log(f"build {k}/{len(cases)}: {board}, {n} neurons, {lanes} lane(s), {storage}, spike FIFO {fifo}, top {top}, "
-            f"{mhz} MHz asked")
-        report = build_for_board(board, params, n, config, clock_mhz=mhz, out=os.path.join(workdir, f"b{k}"),
-                                 top=top)
+            f"{mhz} MHz asked" + (f", seeds {seeds}" if seeds else ""))
+        out = os.path.join(workdir, f"b{k}")
+        if seeds:
+            report, reports = build_with_seeds(board, params, n, config, seeds=seeds, clock_mhz=mhz, out=out, top=top,
+                                               progress=lambda message, done, total: log(f"  {message}"))
+            swept = [{"seed": r.seed, "fmax_mhz": round(r.fmax_mhz, 1), "timing_met": r.timing_met} for r in reports]
+            log("  seeds " + ", ".join(f"{r['seed']}: {r['fmax_mhz']} MHz" for r in swept))
+        else:
+            report, swept = build_for_board(board, params, n, config, clock_mhz=mhz, out=out, top=top), None
         fmax_hz = report.fmax_mhz * 1e6
         limit = max_neurons(get_board(board), params.fixed, config.with_host_link() if top == "board" else config)
         rows.append({
@@ -87,11 +99,13 @@ def bench_builds(cases, workdir):
             "step_us": round(config.timing(n).step_cycles / fmax_hz * 1e6, 2),
             "realtime_neurons_1ms": realtime_neurons(config, fmax_hz, 1e-3, limit),
             "realtime_neurons_100us": realtime_neurons(config, fmax_hz, 1e-4, limit),
-            "build_s": round(report.seconds, 1), "timing_met": report.timing_met,
+            "build_s": round(report.seconds, 1), "timing_met": report.timing_met, "seed": report.seed,
+            **({"seeds": swept} if swept else {}),
             "critical_path": report.critical_path,
             "command": (f"lifgen build --board {board} --neurons {n} --lanes {lanes} --storage {storage} "
                         f"--read-stages {rd} --mul-stages {mul} --add-stages {add} --clock-mhz {mhz} --top {top} "
-                        + (f"--spike-fifo-depth {fifo} " if fifo != CoreConfig.spike_fifo_depth else "") + "--json"),
+                        + (f"--spike-fifo-depth {fifo} " if fifo != CoreConfig.spike_fifo_depth else "")
+                        + (f"--seeds {seeds} " if seeds else "") + "--json"),
         })
         log(f"  {report.luts} LUTs, {report.brams} BRAM, {report.sprams} SPRAM, Fmax {report.fmax_mhz:.1f} MHz, "
             f"{report.seconds:.0f} s")
@@ -163,20 +177,28 @@ def markdown(results):
     when = ", ".join(f"{part} {measured[part]}" for part in PARTS if part in measured) or results["date"]
     lines = ["# lifgen benchmark results", "",
              f"Measured on {results['machine']} with `{results['command']}` ({when}). "
-             "Builds: nextpnr seed 1, estimates after place and route.", ""]
+             "Builds: estimates after place and route, nextpnr seed 1 unless the seed column says otherwise (the "
+             "best of the sweep listed under the table).", ""]
     if "builds" in results:
-        lines += ["| board | top | neurons | lanes | storage | L | LUTs | FFs | BRAM | SPRAM | DSP | Fmax MHz | "
+        lines += ["| board | top | neurons | lanes | storage | L | LUTs | FFs | BRAM | SPRAM | DSP | seed | Fmax MHz | "
                   "updates/s | step | RT N 1 ms | RT N 0.1 ms | build s |",
                   "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
-                  "---: | ---: | ---: |"]
+                  "---: | ---: | ---: | ---: |"]
+        sweeps = []
         for r in results["builds"]:
             fifo = r.get("spike_fifo_depth", 256)
             storage = r["storage"] + (f" (FIFO {fifo})" if fifo != 256 else "")
             lines.append(f"| {r['board']} | {r['top']} | {r['neurons']:,} | {r['lanes']} | {storage} | "
                          f"{r['latency']} | {r['luts']:,} | {r['ffs'] or 0:,} | {r['brams']} | {r['sprams']} | "
-                         f"{r['dsps']} | {r['fmax_mhz']} | {r['updates_per_s'] / 1e6:,.0f} M | {r['step_us']} us | "
+                         f"{r['dsps']} | {r.get('seed', 1)} | {r['fmax_mhz']} | {r['updates_per_s'] / 1e6:,.0f} M | "
+                         f"{r['step_us']} us | "
                          f"{r['realtime_neurons_1ms']:,} | {r['realtime_neurons_100us']:,} | {r['build_s']} |")
-        lines.append("")
+            if r.get("seeds"):
+                met = [str(x["seed"]) for x in r["seeds"] if x["timing_met"]]
+                sweeps.append(f"{r['board']} {r['top']}, {r['neurons']:,} neurons, {r['target_mhz']} MHz asked: "
+                              + ", ".join(f"seed {x['seed']} {x['fmax_mhz']}" for x in r["seeds"])
+                              + f" MHz (met with {', '.join(met) if met else 'none'}; build s is the best seed's)")
+        lines += [""] + [f"Seed sweep: {text}." for text in sweeps] + ([""] if sweeps else [])
     if "golden" in results:
         g = results["golden"]
         brian = g.get("brian2_updates_per_s")
