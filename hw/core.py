@@ -223,7 +223,10 @@ class LIFArray(wiring.Component):
         # never comes near its end (CoreTiming.room_slack) it is a compare of the last cycle's counter with
         # ROOM_SLACK_CREDITS (one look-up table or two, no `go`); else it is exact, `go` in its last gate.
         credits = [Signal(range(fifo.depth), init=fifo.depth - 1, name=f"credits{k}") for k, fifo in enumerate(fifos)]
-        changes = [Signal(signed(3), name=f"change{k}") for k in range(len(fifos))]     # set at commit, below
+        # set at commit, below; no reset (on the iCE40 a reset merged with the register's own zero into the
+        # flip-flop's reset pin is a look-up table and a long route): 0 from the first cycle of the clear on, since
+        # nothing is in flight then, and the credits are loaded while the core clears
+        changes = [Signal(signed(3), name=f"change{k}", reset_less=True) for k in range(len(fifos))]
         tooks = [Signal(name=f"took{k}") for k in range(len(fifos))]
         room = Signal(init=1)                           # every FIFO has a credit for a group issued now
         go = Signal()
@@ -236,11 +239,12 @@ class LIFArray(wiring.Component):
             m.d.sync += hold.eq(issuing & ~room & ~hold)
         slack = [tm.room_slack(fifo.depth) for fifo in fifos]
         empty_next = []
-        for credit, change, loose in zip(credits, changes, slack):
+        for credit, change, loose, fifo in zip(credits, changes, slack, fifos):
+            fifo_credits = fifo.depth - 1
             # two registers added (credit >= 0 always), modulo 2**len(credit) with change's sign bit repeated: a
             # signed sum would put a look-up table in front of the carry chain
             width = len(credit)
-            m.d.sync += credit.eq(credit + widen(change, max(width, len(change)))[:width])
+            m.d.sync += credit.eq(Mux(clearing, fifo_credits, credit + widen(change, max(width, len(change)))[:width]))
             if loose:
                 empty_next.append(credit < ROOM_SLACK_CREDITS)
                 continue
@@ -249,7 +253,9 @@ class LIFArray(wiring.Component):
             c0, c1, c2 = credit == 0, credit == 1, credit == 2
             dn, dz = change == -1, change == 0
             empty_next.append(Mux(go, c0 | (c1 & (dn | dz)) | (c2 & dn), (c0 & (dn | dz)) | (c1 & dn)))
-        m.d.sync += room.eq(~Cat(empty_next).any())
+        # while the core clears, the credits are loaded and the changes settle to 0 (their first cycle may hold
+        # what was in flight at a reset): `room` then says yes, as the full credits after the clear do
+        m.d.sync += room.eq(clearing | ~Cat(empty_next).any())
         issue_last = Signal()                           # issue_grp == groups - 1
         went, cleared, sent_last = Signal(), Signal(), Signal()
         m.d.sync += [went.eq(go), cleared.eq(accept), sent_last.eq(issue_last)]
@@ -546,15 +552,18 @@ class LIFArray(wiring.Component):
             # no event is ever pushed into a full FIFO (none is lost), because every entry has a credit:
             # credits + their pending change + the entry just taken + groups in the pipeline + entries in the FIFO
             # = depth - 1
+            # (from the clear's end on: a reset does not clear `change`, which the clear's first cycle sets to 0;
+            # nothing is in flight and the FIFO is empty while the core clears)
             m.d.comb += [Assert(~fifo.w_en | fifo.w_rdy),
-                         Assert(credit + change + took + groups_in_flight + fifo.level == fifo.depth - 1),
-                         Assert(change + taken >= 0), Assert(change + taken <= 2)]
+                         Assert(clearing | (credit + change + took + groups_in_flight + fifo.level == fifo.depth - 1)),
+                         Assert(clearing | (change + taken >= 0)), Assert(clearing | (change + taken <= 2)),
+                         Assert(~clearing | ((groups_in_flight == 0) & ~took & (fifo.level == 0)))]
         # the issue stage's registers agree with each other
         # `room` never promises a credit that is not there; exact (every FIFO too shallow for slack), it is the AND of
         # the credits left
-        m.d.comb += [Assert(~room | (credit > taken)) for credit in credits]
+        m.d.comb += [Assert(clearing | ~room | (credit > taken)) for credit in credits]
         if not any(self.timing.room_slack(fifo.depth) for fifo in fifos):
-            m.d.comb += Assert(room == Cat(credit > taken for credit in credits).all())
+            m.d.comb += Assert(clearing | (room == Cat(credit > taken for credit in credits).all()))
         m.d.comb += [Assert(~issuing | running), Assert(~issuing | (issue_last == (issue_grp == groups - 1))),
                      Assert(~issuing | (issue_grp < groups)), Assert(~running | ~clearing)]
 

@@ -53,6 +53,8 @@ FORMAL_CASES = [
                                                add_stages=3)),
     # a spike FIFO deep enough for the room with slack (CoreTiming.room_slack), beside an exact trace FIFO
     ("p1-spram-slack", W8_REFRACTORY, 4, dict(storage="spram", spike_fifo_depth=16, trace=True, trace_fifo_depth=3)),
+    # one neuron: the clear takes one cycle, the one in which a reset's leftover `change` settles (lifgen.hw.core)
+    ("p1-n1", W8, 1, dict(spike_fifo_depth=2, trace=True, trace_fifo_depth=2)),
 ]
 
 
