@@ -197,7 +197,8 @@ def markdown(results):
                 met = [str(x["seed"]) for x in r["seeds"] if x["timing_met"]]
                 sweeps.append(f"{r['board']} {r['top']}, {r['neurons']:,} neurons, {r['target_mhz']} MHz asked: "
                               + ", ".join(f"seed {x['seed']} {x['fmax_mhz']}" for x in r["seeds"])
-                              + f" MHz (met with {', '.join(met) if met else 'none'}; build s is the best seed's)")
+                              + f" MHz (the clock asked met by seed{'s' if len(met) != 1 else ''} "
+                              + f"{', '.join(met) if met else 'none'}; build s is the best seed's)")
         lines += [""] + [f"Seed sweep: {text}." for text in sweeps] + ([""] if sweeps else [])
     if "golden" in results:
         g = results["golden"]
