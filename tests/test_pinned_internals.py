@@ -80,6 +80,8 @@ def test_verilator_shim_swaps_public_flat_rw_for_the_control_file(tmp_path):
     verilate, make = _verilator_commands(tmp_path, control)
     assert "--public-flat-rw" not in verilate and verilate[1] == str(control)
     assert make[0] == "make" and "CFG_CXXFLAGS_PCH_I=-include" in make
+    # and compiles the model with -O1, not verilated.mk's -Os (shorter builds of the big arrays, runs a little longer)
+    assert "OPT_FAST=-O1" in make and "OPT_GLOBAL=-O1" in make
     assert control.read_text().splitlines() == ["`verilator_config", 'public_flat_rw -module "lif_tb" -var "*"',
                                                 'public_flat_rw -module "lif_array" -var "*"']
     # without a control file the command is cocotb's own
